@@ -1,0 +1,329 @@
+"""Semantic checks over a parsed ``DefModel``: what Siebel's import or an agent session refuses.
+
+Errors: dangling references, duplicate names, a log used twice in one response,
+subcommand cycles, repeated single parameters, wrong value types, unreadable
+FilterSpecs.  Warnings: unknown parameter names (with the nearest known one),
+orphan sections, handlers that can never fire, ties in ``Order``.
+
+Policy choices the reference leaves open (def-format.md section 13) are made here:
+object names compare exactly, with a hint when only the case differs.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+
+from .matching import FilterSpecError, compile_filter_spec
+from .model import DefModel, EventHandler, Param, Section, parse_bool, parse_int
+from .problems import Problem, Severity
+from .schema import LOG_KEYS, Form, SectionSchema, ValueType
+
+__all__ = ["validate"]
+
+
+def validate(model: DefModel) -> list[Problem]:
+    return _Validator(model).run()
+
+
+class _Validator:
+    def __init__(self, model: DefModel) -> None:
+        self.model = model
+        self.problems: list[Problem] = []
+
+    def add(self, severity: Severity, line: int, column: int, message: str) -> None:
+        self.problems.append(Problem(file=self.model.path, line=line, column=column,
+                                     severity=severity, message=message))
+
+    def error_at(self, p: Param | Section, message: str, *, value: bool = False) -> None:
+        line, column = _pos(p, value)
+        self.add(Severity.ERROR, line, column, message)
+
+    def warn_at(self, p: Param | Section, message: str, *, value: bool = False) -> None:
+        line, column = _pos(p, value)
+        self.add(Severity.WARNING, line, column, message)
+
+    def run(self) -> list[Problem]:
+        self.unique_names()
+        for section in self.model.sections:
+            self.parameters(section)
+        self.siebel_section()
+        self.references()
+        self.subcommand_cycles()
+        self.orphans()
+        self.handlers()
+        return self.problems
+
+    # -- names and parameters -------------------------------------------------------
+
+    def unique_names(self) -> None:
+        seen: dict[tuple[str, str], Section] = {}
+        for s in self.model.sections:
+            first = seen.setdefault((s.type, s.name), s)
+            if first is s:
+                continue
+            if s.schema.named:
+                self.error_at(s, f"duplicate section {s.header}: the name is already used at "
+                                 f"line {first.line} (names must be unique within a type)")
+            else:
+                self.warn_at(s, f"section {s.header} appears again (first at line {first.line}); "
+                                "its parameters are merged")
+
+    def parameters(self, s: Section) -> None:
+        schema = s.schema
+        seen: dict[str, Param] = {}
+        for p in s.params:
+            if p.base.startswith("#"):
+                continue  # the parser already explained these
+            if any(p.base.startswith(pre) for pre in schema.open_prefixes if pre):
+                key = p.key
+            elif "" in schema.open_prefixes:
+                key = p.key
+            else:
+                key = self.known_parameter(s, schema, p)
+                if key is None:
+                    continue
+            folded = key.casefold()
+            first = seen.setdefault(folded, p)
+            if first is not p and not self.multivalue(schema, p):
+                self.error_at(p, f"'{p.key}' is repeated in {s.header} (first at line "
+                                 f"{first.line}); only one value is allowed")
+
+    def multivalue(self, schema: SectionSchema, p: Param) -> bool:
+        spec = schema.lookup(p.base)
+        return spec is not None and spec.form is Form.MULTI
+
+    def known_parameter(self, s: Section, schema: SectionSchema, p: Param) -> str | None:
+        """Check name, form and type of one parameter; return its identity for duplicates."""
+        base = p.base
+        spec = schema.lookup(base)
+        numbered = None
+        if spec is None and p.sub is None and "_" in base:
+            stem, _, number = base.rpartition("_")
+            candidate = schema.lookup(stem)
+            if candidate is not None and candidate.form is Form.NUMBERED:
+                if not number.isdigit():
+                    self.error_at(p, f"'{base}' must end in a number ({stem}_1, {stem}_2 ...)")
+                    return None
+                spec, numbered = candidate, int(number)
+        if spec is None:
+            self.warn_at(p, f"unknown parameter '{p.key}' in {s.header}"
+                            f"{_hint(base, schema.params)}")
+            return None
+        canonical = spec.name
+        written = base if numbered is None else base.rpartition("_")[0]
+        if written != canonical:
+            self.warn_at(p, f"parameter '{written}' should be spelled '{canonical}'")
+        if spec.form is Form.GROUP and p.sub is None:
+            self.error_at(p, f"'{canonical}' needs a subparameter: {canonical}.<name>")
+            return None
+        if spec.form is not Form.GROUP and p.sub is not None:
+            self.error_at(p, f"'{canonical}' takes no subparameter (found '{p.key}')")
+            return None
+        if spec.form is Form.NUMBERED and numbered is None:
+            self.error_at(p, f"'{canonical}' needs a number: {canonical}_1, {canonical}_2 ...")
+            return None
+        self.value_type(s, p, canonical, spec.type)
+        if numbered is not None:
+            return f"{canonical}_{numbered}"
+        return canonical if p.sub is None else f"{canonical}.{p.sub}"
+
+    def value_type(self, s: Section, p: Param, name: str, vt: ValueType) -> None:
+        v = p.value.strip()
+        if vt is ValueType.BOOL and v.casefold() not in ("true", "false"):
+            self.error_at(p, f"{name} must be TRUE or FALSE, not '{p.value}'", value=True)
+        elif vt is ValueType.FLAG and parse_bool(v) is None:
+            self.error_at(p, f"{name} must be Y or N, not '{p.value}'", value=True)
+        elif vt is ValueType.INT and parse_int(v) is None:
+            self.error_at(p, f"{name} must be a whole number, not '{p.value}'", value=True)
+
+    def siebel_section(self) -> None:
+        siebel = self.model.of_type("Siebel")
+        if not siebel:
+            self.add(Severity.WARNING, 1, 1, "no [Siebel] section with CommServerVersion: "
+                                             "Siebel imports such a file as an old 6.x format")
+            return
+        p = siebel[0].get_param("CommServerVersion")
+        if p is None:
+            self.warn_at(siebel[0], "[Siebel] has no CommServerVersion: Siebel imports such "
+                                    "a file as an old 6.x format")
+        elif not _version_like(p.value):
+            self.error_at(p, f"CommServerVersion must be a version such as \"7.0\", "
+                             f"not '{p.value}'", value=True)
+
+    # -- references -----------------------------------------------------------------
+
+    def ref(self, p: Param | None, target_type: str, targets: Mapping[str, Section],
+            owner: Section) -> None:
+        if p is None or not p.value:
+            return
+        if p.value in targets:
+            return
+        near = [n for n in targets if n.casefold() == p.value.casefold()]
+        hint = f" (did you mean '{near[0]}'? names are case-sensitive)" if near else \
+            _hint(p.value, targets)
+        self.error_at(p, f"{owner.header} {p.key} refers to [{target_type}:{p.value}], "
+                         f"which does not exist{hint}", value=True)
+
+    def references(self) -> None:
+        m = self.model
+        for prof in m.profiles.values():
+            driver = prof.get_param("Driver")
+            if driver is None or not driver.value:
+                self.error_at(prof, f"{prof.header} has no Driver")
+            self.ref(driver, "Driver", m.drivers, prof)
+        for dp in m.driver_parameters.values():
+            if dp.name not in m.drivers:
+                self.warn_at(dp, f"{dp.header} belongs to no [Driver:{dp.name}] in this file")
+        for cmd in m.commands.values():
+            self.ref(cmd.get_param("CmdData"), "CmdData", m.cmd_data, cmd)
+            self.ref(cmd.get_param("AROnRejectCmd"), "Command", m.commands, cmd)
+            self.ref(cmd.get_param("Profile"), "Profile", m.profiles, cmd)
+            for p in cmd.params:
+                if p.sub is None and p.base.casefold().startswith("subcommand_"):
+                    self.ref(p, "Command", m.commands, cmd)
+        for h in m.handlers.values():
+            self.ref(h.get_param("Profile"), "Profile", m.profiles, h)
+            self.ref(h.get_param("Response"), "EventResponse", m.responses, h)
+        for r in m.responses.values():
+            self.ref(r.get_param("Command"), "Command", m.commands, r)
+            used: dict[str, Param] = {}
+            for p in r.params:
+                if p.sub is not None or p.base not in LOG_KEYS or not p.value:
+                    continue
+                self.ref(p, "EventLog", m.logs, r)
+                first = used.setdefault(p.value, p)
+                if first is not p:
+                    self.error_at(p, f"{r.header} uses event log '{p.value}' twice ({first.base} "
+                                     f"at line {first.line} and {p.base}); Siebel's import "
+                                     "refuses a log used more than once in a response",
+                                  value=True)
+        for s in m.of_type("Configuration Parameters"):
+            for key in ("AutoLoginCmd", "PreferenceLoginCmd", "PreferenceLogoutCmd"):
+                self.ref(s.get_param(key), "Command", m.commands, s)
+
+    def subcommand_cycles(self) -> None:
+        commands = self.model.commands
+        reported: set[str] = set()
+
+        def visit(name: str, path: list[str]) -> None:
+            cmd = commands.get(name)
+            if cmd is None:
+                return
+            for _n, child in cmd.subcommands:
+                if child in path:
+                    cycle = [*path[path.index(child):], child]
+                    if child not in reported:
+                        reported.update(cycle)
+                        start = commands[child]
+                        self.error_at(start, "subcommand cycle " + " -> ".join(cycle) +
+                                      ": Siebel disables the whole toolbar when it loads a "
+                                      "recursive command")
+                    continue
+                visit(child, [*path, child])
+
+        for name in commands:
+            visit(name, [name])
+
+    def orphans(self) -> None:
+        m = self.model
+        used_data = {c.cmd_data for c in m.commands.values()}
+        used_responses = {h.response for h in m.handlers.values()}
+        used_logs = {name for r in m.responses.values() for _k, name in r.log_refs}
+        for kind, names, used, by in (
+            ("CmdData", m.cmd_data, used_data, "command"),
+            ("EventResponse", m.responses, used_responses, "event handler"),
+            ("EventLog", m.logs, used_logs, "event response"),
+        ):
+            for name, section in names.items():
+                if name not in used:
+                    self.warn_at(section, f"[{kind}:{name}] is not used by any {by}")
+
+    # -- event handlers -------------------------------------------------------------
+
+    def handlers(self) -> None:
+        handlers = list(self.model.handlers.values())
+        for h in handlers:
+            if not h.device_event:
+                self.error_at(h, f"{h.header} has no DeviceEvent, so it can never fire")
+            if h.get_param("Response") is None:
+                self.warn_at(h, f"{h.header} has no Response: it matches but does nothing")
+            if h.get_param("Order") is None:
+                self.warn_at(h, f"{h.header} has no Order; it is evaluated after every "
+                                "handler that has one")
+            spec = h.get_param("FilterSpec")
+            if spec is not None:
+                self.filter_spec(spec)
+        for i, later in enumerate(handlers):
+            for earlier in handlers[:i]:
+                self.compare_handlers(earlier, later)
+
+    def filter_spec(self, p: Param) -> None:
+        # Macros ({...}) are expanded before the predicate is read: stand in a value.
+        text = _blank_macros(p.value)
+        try:
+            compile_filter_spec(text)
+        except FilterSpecError as exc:
+            self.add(Severity.ERROR, p.line, p.value_column + 1 + exc.offset,
+                     f"FilterSpec cannot be read: {exc.message}")
+
+    def compare_handlers(self, a: EventHandler, b: EventHandler) -> None:
+        if a.device_event != b.device_event or a.profile != b.profile or not a.device_event:
+            return
+        oa, ob = a.order, b.order
+        if oa is not None and oa == ob:
+            self.warn_at(b, f"{b.header} and {a.header} (line {a.line}) handle "
+                            f"{b.device_event} with the same Order {ob}; the one earlier in "
+                            "the file is tried first, but Siebel's database order may differ")
+            return
+        first, second = (a, b) if _sort_key(a) < _sort_key(b) else (b, a)
+        if _shadows(first, second):
+            self.warn_at(second, f"{second.header} can never fire: {first.header} "
+                                 f"(line {first.line}) handles {second.device_event} with a "
+                                 "lower Order and matches whenever it would")
+
+
+def _sort_key(h: EventHandler) -> tuple[int, int]:
+    order = h.order
+    return (order if order is not None else 2**31, h.line)
+
+
+def _shadows(first: EventHandler, second: EventHandler) -> bool:
+    """True when ``first`` matches every event ``second`` matches."""
+    if first.filter_spec is not None and first.filter_spec != second.filter_spec:
+        return False
+    theirs = set(second.filters)
+    return all(f in theirs for f in first.filters)
+
+
+def _blank_macros(text: str) -> str:
+    out, depth = [], 0
+    for c in text:
+        if c == "{":
+            if depth == 0:
+                out.append("x")
+            depth += 1
+        elif c == "}" and depth:
+            depth -= 1
+        elif depth == 0:
+            out.append(c)
+    return "".join(out)
+
+
+def _pos(p: Param | Section, value: bool) -> tuple[int, int]:
+    if isinstance(p, Param):
+        return p.line, (p.value_column if value else p.column)
+    return p.line, 1
+
+
+def _version_like(value: str) -> bool:
+    parts = value.strip().split(".")
+    return bool(value.strip()) and all(part.isdigit() for part in parts)
+
+
+def _hint(word: str, candidates: Iterable[str]) -> str:
+    names = list(candidates)
+    folded = {n.casefold(): n for n in names}
+    match = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.75)
+    return f" (did you mean '{folded[match[0]]}'?)" if match else ""
+
