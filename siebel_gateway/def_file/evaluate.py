@@ -72,7 +72,8 @@ def handler_matches(handler: EventHandler, fields: Mapping[str, str],
     return predicate(fields)
 
 
-def evaluate_event(model: DefModel, event: str, fields: Sequence[tuple[str, str]] | Mapping[str, str],
+def evaluate_event(model: DefModel, event: str,
+                   fields: Sequence[tuple[str, str]] | Mapping[str, str],
                    *, profile: str | None = None,
                    macros: Mapping[str, str] | None = None) -> Evaluation:
     field_map = dict(fields.items() if isinstance(fields, Mapping) else fields)

@@ -1,4 +1,4 @@
-"""Siebel macro expansion: ``{Field}``, ``{@Macro}``, ``[Field]``, ``{Obj.'Field'}``, ``\\`` escapes.
+"""Siebel macro expansion: ``{Field}``, ``{@Macro}``, ``[Field]``, ``{Obj.'Field'}``, escapes.
 
 Expansion takes a context of values (event fields, ``@`` macros, business-component
 fields as ``Obj.Field``) and returns the expanded text plus the names it could not

@@ -130,6 +130,14 @@ def _compare(op: str, left: str | None, right: str | None) -> bool:
     return x >= y  # type: ignore[operator]
 
 
+def _either(a: Predicate, b: Predicate) -> Predicate:
+    return lambda f: a(f) or b(f)
+
+
+def _both(a: Predicate, b: Predicate) -> Predicate:
+    return lambda f: a(f) and b(f)
+
+
 class _SpecParser:
     def __init__(self, toks: list[_Tok], length: int) -> None:
         self.toks = toks
@@ -154,7 +162,7 @@ class _SpecParser:
         while self.peek_word("OR"):
             self.pos += 1
             right = self.and_()
-            left = (lambda a, b: lambda f: a(f) or b(f))(left, right)
+            left = _either(left, right)
         return left
 
     def and_(self) -> Predicate:
@@ -162,7 +170,7 @@ class _SpecParser:
         while self.peek_word("AND"):
             self.pos += 1
             right = self.not_()
-            left = (lambda a, b: lambda f: a(f) and b(f))(left, right)
+            left = _both(left, right)
         return left
 
     def not_(self) -> Predicate:

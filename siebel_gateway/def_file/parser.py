@@ -146,15 +146,18 @@ class _Parser:
         self.skipping = True
         end = s.find("]")
         if end < 0:
-            self.error(line, col, "section header is missing its closing ']'")
+            self.error(line, col, "section header is missing its closing ']'; "
+                                  "its parameters are ignored")
             return
         rest = s[end + 1:].strip()
         if rest and not rest.startswith(";"):
             if "]" in rest:
-                self.error(line, col + end, "']' is not allowed in a section name")
+                self.error(line, col + end, "']' is not allowed in a section name; "
+                                            "its parameters are ignored")
             else:
                 self.error(line, col + end + 1,
-                           f"unexpected text after the section header: {_clip(rest)!r}")
+                           f"unexpected text after the section header: {_clip(rest)!r}; "
+                           "its parameters are ignored")
             return
         kind, colon, name = s[1:end].partition(":")
         kind, name = kind.strip(), name.strip()
@@ -174,7 +177,8 @@ class _Parser:
             return
         schema = SECTION_SCHEMAS[canonical]
         if schema.named and not name:
-            self.error(line, col, f"section [{canonical}] needs a name: [{canonical}:Name]")
+            self.error(line, col, f"section [{canonical}] needs a name: [{canonical}:Name]; "
+                                 "its parameters are ignored")
             return
         if not schema.named and colon:
             self.warning(line, col, f"section [{canonical}] takes no name; "

@@ -80,7 +80,7 @@ def _p(name: str, form: Form = Form.SINGLE, vt: ValueType = ValueType.CHAR,
 
 
 S, M, G, N = Form.SINGLE, Form.MULTI, Form.GROUP, Form.NUMBERED
-B, I, F = ValueType.BOOL, ValueType.INT, ValueType.FLAG
+B, INT, F = ValueType.BOOL, ValueType.INT, ValueType.FLAG
 
 #: Event-log references of an event response; all values must be distinct.
 LOG_KEYS = ("Log", "SingleLog", "MultiLog", "FindLog", "AddLog", "ContextLog")
@@ -92,7 +92,7 @@ _CONFIG = SectionSchema(
     False,
     _specs(
         _p("AutoLoadDriver", vt=B), _p("AutoLogin"), _p("AutoLoginCmd"),
-        _p("BackupCommSessionMgr"), _p("ChannelCleanupTimer", vt=I), _p("CommSessionMgr"),
+        _p("BackupCommSessionMgr"), _p("ChannelCleanupTimer", vt=INT), _p("CommSessionMgr"),
         _p("DialingFilter", G), _p("MultiTenancy", vt=B), _p("PreferenceLoginCmd"),
         _p("PreferenceLogoutCmd"), _p("UpdateChannelStatusTable", vt=B),
         _p("UQConfigurationName"),
@@ -129,7 +129,7 @@ _COMMAND = SectionSchema(
         _p("ServiceMethod"), _p("ServiceParam", G, macros=True), _p("Script"),
         _p("ScriptParam", G, macros=True), _p("AcceptReject", vt=B), _p("ARTitle"),
         _p("ARWorkItemID", macros=True), _p("AROnRejectCmd"), _p("Comments"),
-        _p("MatchWorkType"), _p("Order", vt=I),
+        _p("MatchWorkType"), _p("Order", vt=INT),
     ),
 )
 
@@ -149,7 +149,7 @@ _HANDLER = SectionSchema(
     "EventHandler",
     True,
     _specs(
-        _p("DeviceEvent"), _p("Filter", G), _p("FilterSpec", macros=True), _p("Order", vt=I),
+        _p("DeviceEvent"), _p("Filter", G), _p("FilterSpec", macros=True), _p("Order", vt=INT),
         _p("Profile"), _p("Response"), _p("Comments"), _p("WorkTrackingObj", G, macros=True),
     ),
 )

@@ -75,14 +75,11 @@ class _Validator:
         for p in s.params:
             if p.base.startswith("#"):
                 continue  # the parser already explained these
-            if any(p.base.startswith(pre) for pre in schema.open_prefixes if pre):
-                key = p.key
-            elif "" in schema.open_prefixes:
-                key = p.key
-            else:
-                key = self.known_parameter(s, schema, p)
-                if key is None:
-                    continue
+            open_key = "" in schema.open_prefixes or any(
+                p.base.startswith(pre) for pre in schema.open_prefixes if pre)
+            key = p.key if open_key else self.known_parameter(s, schema, p)
+            if key is None:
+                continue
             folded = key.casefold()
             first = seen.setdefault(folded, p)
             if first is not p and not self.multivalue(schema, p):
@@ -254,9 +251,12 @@ class _Validator:
             spec = h.get_param("FilterSpec")
             if spec is not None:
                 self.filter_spec(spec)
-        for i, later in enumerate(handlers):
-            for earlier in handlers[:i]:
-                self.compare_handlers(earlier, later)
+        groups: dict[tuple[str, str], list[EventHandler]] = {}
+        for h in handlers:
+            if h.device_event:
+                groups.setdefault((h.device_event, h.profile), []).append(h)
+        for group in groups.values():
+            self.compare_group(sorted(group, key=_sort_key))
 
     def filter_spec(self, p: Param) -> None:
         # Macros ({...}) are expanded before the predicate is read: stand in a value.
@@ -267,33 +267,50 @@ class _Validator:
             self.add(Severity.ERROR, p.line, p.value_column + 1 + exc.offset,
                      f"FilterSpec cannot be read: {exc.message}")
 
-    def compare_handlers(self, a: EventHandler, b: EventHandler) -> None:
-        if a.device_event != b.device_event or a.profile != b.profile or not a.device_event:
-            return
-        oa, ob = a.order, b.order
-        if oa is not None and oa == ob:
-            self.warn_at(b, f"{b.header} and {a.header} (line {a.line}) handle "
-                            f"{b.device_event} with the same Order {ob}; the one earlier in "
-                            "the file is tried first, but Siebel's database order may differ")
-            return
-        first, second = (a, b) if _sort_key(a) < _sort_key(b) else (b, a)
-        if _shadows(first, second):
-            self.warn_at(second, f"{second.header} can never fire: {first.header} "
-                                 f"(line {first.line}) handles {second.device_event} with a "
-                                 "lower Order and matches whenever it would")
+    def compare_group(self, ordered: list[EventHandler]) -> None:
+        """Ties and unreachable handlers among the handlers of one event and profile.
+
+        Linear in the handlers times their distinct filter sets: a handler is shadowed
+        when one with a strictly lower Order has a subset of its filters (and no other
+        FilterSpec), so only the first handler of each distinct filter set matters.
+        """
+        shadowing: dict[tuple[frozenset[tuple[str, str]], str | None], EventHandler] = {}
+        i = 0
+        while i < len(ordered):
+            order = ordered[i].order
+            j = i + 1
+            while j < len(ordered) and order is not None and ordered[j].order == order:
+                j += 1
+            block = ordered[i:j]
+            for later in block[1:]:
+                self.warn_at(later, f"{later.header} and {block[0].header} (line "
+                                    f"{block[0].line}) handle {later.device_event} with the "
+                                    f"same Order {order}; the one earlier in the file is tried "
+                                    "first, but Siebel's database order may differ")
+            for h in block:
+                first = self.shadowed_by(h, shadowing)
+                if first is not None:
+                    self.warn_at(h, f"{h.header} can never fire: {first.header} (line "
+                                    f"{first.line}) handles {h.device_event} with a lower "
+                                    "Order and matches whenever it would")
+            for h in block:
+                shadowing.setdefault((frozenset(h.filters), h.filter_spec), h)
+            i = j
+
+    @staticmethod
+    def shadowed_by(h: EventHandler, shadowing: dict[
+            tuple[frozenset[tuple[str, str]], str | None], EventHandler]) -> EventHandler | None:
+        mine = frozenset(h.filters)
+        spec = h.filter_spec
+        for (filters, other_spec), first in shadowing.items():
+            if (other_spec is None or other_spec == spec) and filters <= mine:
+                return first
+        return None
 
 
 def _sort_key(h: EventHandler) -> tuple[int, int]:
     order = h.order
     return (order if order is not None else 2**31, h.line)
-
-
-def _shadows(first: EventHandler, second: EventHandler) -> bool:
-    """True when ``first`` matches every event ``second`` matches."""
-    if first.filter_spec is not None and first.filter_spec != second.filter_spec:
-        return False
-    theirs = set(second.filters)
-    return all(f in theirs for f in first.filters)
 
 
 def _blank_macros(text: str) -> str:
