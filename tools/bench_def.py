@@ -29,12 +29,12 @@ def build_def(target: int) -> str:
     names = set(re.findall(r"^\s*\[[A-Za-z ]+:([^\]]+)\]", template, re.M))
     head, _, body = template.partition("[Profile:")
     body = "[Profile:" + body
-    pattern = re.compile(r"(?<=[:\"])(" + "|".join(map(re.escape, sorted(names, key=len,
-                                                                        reverse=True))) + r")(?=[\]\"])")
+    alternatives = "|".join(map(re.escape, sorted(names, key=len, reverse=True)))
+    pattern = re.compile(r"(?<=[:\"])(" + alternatives + r")(?=[\]\"])")
     chunks = [head]
     size, i = len(head), 0
     while size < target:
-        chunk = body if i == 0 else pattern.sub(lambda m, i=i: f"{m.group(1)}_{i}", body)
+        chunk = body if i == 0 else pattern.sub(rf"\g<1>_{i}", body)
         chunks.append(chunk)
         size += len(chunk)
         i += 1
