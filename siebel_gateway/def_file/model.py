@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .schema import LOG_KEYS, SECTION_SCHEMAS, Form, SectionSchema, ValueType
+from .schema import ALL_SCHEMAS, LOG_KEYS, Form, SectionSchema, ValueType
 
 __all__ = [
     "CmdData",
@@ -89,7 +89,7 @@ class Section:
 
     @property
     def schema(self) -> SectionSchema:
-        return SECTION_SCHEMAS[self.type]
+        return ALL_SCHEMAS[self.type]
 
     @property
     def header(self) -> str:
@@ -309,7 +309,7 @@ _CLASSES: Mapping[str, type[Section]] = MappingProxyType({
 
 
 def section_class(section_type: str) -> type[Section]:
-    return _CLASSES[section_type]
+    return _CLASSES.get(section_type, Section)
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,15 @@ Rules that real files force on us, each with a fixture in ``tests/def_file/data`
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 from .model import DefModel, Param, Section, section_class
 from .problems import Problem, Severity
-from .schema import SECTION_SCHEMAS
+from .schema import ALL_SCHEMAS, SECTION_TYPES
 
 __all__ = ["ParseResult", "decode", "parse_bytes", "parse_file", "parse_text"]
 
-_CANONICAL = {t.casefold(): t for t in SECTION_SCHEMAS}
 # Spellings seen in documentation drafts but never in exports: our own extensions.
 _ALIASES = {"commanddata": "CmdData", "configuration": "Configuration Parameters"}
 _BOM = b"\xef\xbb\xbf"
@@ -76,25 +76,30 @@ def decode(data: bytes, file: str) -> tuple[str, list[Problem]]:
         return data.decode("cp1252", errors="replace"), problems
 
 
-def parse_file(path: str | Path) -> ParseResult:
+def parse_file(path: str | Path, types: Collection[str] = SECTION_TYPES) -> ParseResult:
     p = Path(path)
-    return parse_bytes(p.read_bytes(), str(path))
+    return parse_bytes(p.read_bytes(), str(path), types)
 
 
-def parse_bytes(data: bytes, file: str = "<memory>") -> ParseResult:
+def parse_bytes(data: bytes, file: str = "<memory>",
+                types: Collection[str] = SECTION_TYPES) -> ParseResult:
+    """``types``: the section types this kind of file may hold (Siebel's by default)."""
     text, problems = decode(data, file)
-    result = parse_text(text, file)
+    result = parse_text(text, file, types)
     result.problems[:0] = problems
     return result
 
 
-def parse_text(text: str, file: str = "<memory>") -> ParseResult:
-    return _Parser(file).run(text)
+def parse_text(text: str, file: str = "<memory>",
+               types: Collection[str] = SECTION_TYPES) -> ParseResult:
+    return _Parser(file, types).run(text)
 
 
 class _Parser:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, types: Collection[str]) -> None:
         self.file = file
+        self.types = tuple(types)
+        self.canonical = {t.casefold(): t for t in self.types}
         self.problems: list[Problem] = []
         self.sections: list[Section] = []
         # The open section: (type, name, line) and its parameters.
@@ -161,8 +166,8 @@ class _Parser:
             return
         kind, colon, name = s[1:end].partition(":")
         kind, name = kind.strip(), name.strip()
-        canonical = _CANONICAL.get(kind.casefold())
-        if canonical is None and kind.casefold() in _ALIASES:
+        canonical = self.canonical.get(kind.casefold())
+        if canonical is None and _ALIASES.get(kind.casefold()) in self.types:
             canonical = _ALIASES[kind.casefold()]
             self.warning(line, col + 1,
                          f"section type '{kind}' is not a Siebel export spelling; "
@@ -171,11 +176,11 @@ class _Parser:
             self.warning(line, col + 1,
                          f"section type '{kind}' should be spelled '{canonical}'")
         if canonical is None:
-            hint = _nearest(kind, list(SECTION_SCHEMAS))
+            hint = _nearest(kind, list(self.types))
             self.error(line, col + 1, f"unknown section type '{kind}'{hint}; "
                                       "its parameters are ignored")
             return
-        schema = SECTION_SCHEMAS[canonical]
+        schema = ALL_SCHEMAS[canonical]
         if schema.named and not name:
             self.error(line, col, f"section [{canonical}] needs a name: [{canonical}:Name]; "
                                  "its parameters are ignored")

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
+    "ALL_SCHEMAS",
     "LOG_KEYS",
     "SECTION_SCHEMAS",
     "SECTION_TYPES",
@@ -19,6 +20,7 @@ __all__ = [
     "ParamSpec",
     "SectionSchema",
     "ValueType",
+    "register_schemas",
 ]
 
 
@@ -180,7 +182,7 @@ _LOG = SectionSchema(
     ),
 )
 
-SECTION_SCHEMAS: Mapping[str, SectionSchema] = {
+SECTION_SCHEMAS: Mapping[str, SectionSchema] = {  # the Siebel section types
     s.type: s
     for s in (_SIEBEL, _CONFIG, _PROFILE, _DRIVER, _DRIVER_PARAMS, _COMMAND, _CMDDATA,
               _HANDLER, _RESPONSE, _LOG)
@@ -188,3 +190,16 @@ SECTION_SCHEMAS: Mapping[str, SectionSchema] = {
 
 #: Canonical type names in the order the writer emits and reports count them.
 SECTION_TYPES: tuple[str, ...] = tuple(SECTION_SCHEMAS)
+
+#: Every known section type: Siebel's plus the gateway's own DEF-syntax files
+#: (GC dialect, gateway settings), which register theirs with ``register_schemas``.
+ALL_SCHEMAS: dict[str, SectionSchema] = dict(SECTION_SCHEMAS)
+
+
+def register_schemas(*schemas: SectionSchema) -> tuple[str, ...]:
+    """Make section types known to the model; returns their names for ``parse_text(types=)``."""
+    for s in schemas:
+        existing = ALL_SCHEMAS.setdefault(s.type, s)
+        if existing is not s and existing != s:
+            raise ValueError(f"section type {s.type!r} is already registered differently")
+    return tuple(s.type for s in schemas)

@@ -19,11 +19,21 @@ from .model import DefModel, EventHandler, Param, Section, parse_bool, parse_int
 from .problems import Problem, Severity
 from .schema import LOG_KEYS, Form, SectionSchema, ValueType
 
-__all__ = ["validate"]
+__all__ = ["check_structure", "validate"]
 
 
 def validate(model: DefModel) -> list[Problem]:
+    """Every check for a Siebel communications configuration."""
     return _Validator(model).run()
+
+
+def check_structure(model: DefModel) -> list[Problem]:
+    """Checks for any DEF-syntax file: unique names, known parameters, forms, value types."""
+    v = _Validator(model)
+    v.unique_names()
+    for section in model.sections:
+        v.parameters(section)
+    return v.problems
 
 
 class _Validator:
