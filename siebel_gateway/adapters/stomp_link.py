@@ -1,0 +1,295 @@
+"""The broker link over stomp.py: the only module that knows stomp.py has threads.
+
+Facts that shape it (reference/activemq.md):
+
+* stomp.py calls block (``connect(wait=True)``; ``send`` blocks *forever* under producer
+  flow control), so every call runs on ONE worker thread, in order; the reactor only ever
+  queues work and gets a Deferred back.
+* Listener callbacks run on stomp.py's receiver thread.  Messages are appended to an inbox
+  and the reactor is woken with ``callFromThread`` only when the inbox was empty, so a
+  burst costs about one wake-up and order is kept.
+* stomp.py never reconnects and never restores subscriptions, and may report one loss
+  twice.  Each connection has a generation number; a loss is acted on once, then a new
+  connection is tried after a backoff delay taken from the injected clock, and every
+  subscription is made again before the link reports itself up (``recovered=True``) so
+  the core can resynchronise every agent.
+* Heartbeats (1 s by default) make a hung broker visible in about 2.5 s.
+* ``auto_content_length=False`` so the Java GC receives TextMessages, not BytesMessages.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import stomp
+from twisted.internet.defer import Deferred
+from twisted.logger import Logger
+
+from ..core.broker_messages import BrokerMessage
+from ..ports import Clock, DelayedCall, ThreadHandoff
+from .link import BrokerEndpoint, LinkDownError, LinkStatus, MessageHandler, StatusHandler
+
+__all__ = ["Backoff", "StompLink"]
+
+log = Logger()
+
+
+@dataclass(frozen=True)
+class Backoff:
+    initial: float = 0.25
+    factor: float = 2.0
+    maximum: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.maximum, self.initial * self.factor ** attempt))
+
+
+ConnectionFactory = Callable[..., Any]
+_STOP = object()
+
+
+class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
+    """Runs on stomp.py's threads: only hands things over, never acts."""
+
+    def __init__(self, link: StompLink, generation: int) -> None:
+        self.link = link
+        self.generation = generation
+
+    def on_message(self, frame: Any) -> None:
+        self.link._enqueue(self.generation, frame.headers, frame.body)
+
+    def on_error(self, frame: Any) -> None:
+        self.link._reactor.callFromThread(self.link._broker_error, self.generation,
+                                          frame.headers.get("message", ""), frame.body)
+
+    def on_disconnected(self) -> None:
+        self.link._reactor.callFromThread(self.link._lost, self.generation,
+                                          "connection to the broker lost")
+
+    def on_heartbeat_timeout(self) -> None:
+        self.link._reactor.callFromThread(self.link._lost, self.generation,
+                                          "broker heartbeat missed (broker hung or unreachable)")
+
+
+class StompLink:
+    def __init__(self, endpoints: Sequence[BrokerEndpoint], *, reactor: ThreadHandoff,
+                 clock: Clock, user: str | None = None, password: str | None = None,
+                 heartbeats: tuple[int, int] = (1000, 1000), backoff: Backoff | None = None,
+                 ca_certs: str | None = None,
+                 connection_factory: ConnectionFactory | None = None) -> None:
+        if not endpoints or any(e.scheme == "memory" for e in endpoints):
+            raise ValueError("StompLink needs stomp:// or stomp+ssl:// endpoints")
+        self.endpoints = tuple(endpoints)
+        self._reactor = reactor
+        self._clock = clock
+        self._user = user
+        self._password = password
+        self._heartbeats = heartbeats
+        self._backoff = backoff or Backoff()
+        self._ca_certs = ca_certs
+        self._factory = connection_factory or stomp.Connection12
+        self._subs: list[tuple[str, MessageHandler]] = []
+        self._status: list[StatusHandler] = []
+        self._error_handlers: list[Callable[[str], None]] = []
+        self._conn: Any = None
+        self._generation = 0
+        self._up = False
+        self._was_up = False
+        self._stopping = False
+        self._attempt = 0
+        self._retry: DelayedCall | None = None
+        self._started: Deferred[None] | None = None
+        self._inbox: deque[tuple[int, dict[str, str], str]] = deque()
+        self._inbox_lock = threading.Lock()
+        self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.broker_errors = 0
+        self.broker = ""
+
+    # -- the interface the gateway uses (reactor thread) ------------------------------
+
+    @property
+    def is_up(self) -> bool:
+        return self._up
+
+    def on_status(self, handler: StatusHandler) -> None:
+        self._status.append(handler)
+
+    def on_broker_error(self, handler: Callable[[str], None]) -> None:
+        """ERROR frames (e.g. a SEND refused because the broker is full)."""
+        self._error_handlers.append(handler)
+
+    def subscribe(self, destination: str, handler: MessageHandler) -> None:
+        self._subs.append((destination, handler))
+        if self._up:
+            sub_id, conn = str(len(self._subs) - 1), self._conn
+            self._call(lambda: conn.subscribe(destination, id=sub_id, ack="auto"))
+
+    def start(self) -> Deferred[None]:
+        """Fires once connected; until then (and after any loss) it keeps trying."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._worker, name="stomp-link-sender",
+                                            daemon=True)
+            self._thread.start()
+        self._started = Deferred()
+        self._connect()
+        return self._started
+
+    def stop(self) -> Deferred[None]:
+        self._stopping = True
+        if self._retry is not None and self._retry.active():
+            self._retry.cancel()
+        self._retry = None
+        conn, was_up = self._conn, self._up
+        self._up = False
+        self._generation += 1
+        d = self._call(lambda: conn.disconnect() if conn is not None and was_up else None)
+        d.addErrback(lambda _f: None)
+
+        def finish(_: object) -> None:
+            self._work.put(_STOP)
+
+        d.addBoth(finish)
+        return d
+
+    def publish(self, message: BrokerMessage) -> Deferred[None]:
+        if not self._up:
+            d: Deferred[None] = Deferred()
+            d.errback(LinkDownError(f"broker link is down: {message.type or message.destination} "
+                               "was not sent"))
+            return d
+        conn = self._conn
+        headers = dict(message.headers)
+        return self._call(lambda: conn.send(message.destination, message.body, headers=headers))
+
+    # -- worker thread ----------------------------------------------------------------
+
+    def _call(self, fn: Callable[[], Any]) -> Deferred[Any]:
+        d: Deferred[Any] = Deferred()
+        self._work.put((fn, d))
+        return d
+
+    def _worker(self) -> None:
+        while True:
+            item = self._work.get()
+            if item is _STOP:
+                return
+            fn, d = item
+            try:
+                result = fn()
+            except Exception as exc:  # handed to the reactor as a failure, never lost
+                self._reactor.callFromThread(d.errback, exc)
+            else:
+                self._reactor.callFromThread(d.callback, result)
+
+    def _open(self, generation: int) -> str:
+        hosts = [(e.host, e.port) for e in self.endpoints]
+        conn = self._factory(hosts, heartbeats=self._heartbeats, auto_content_length=False,
+                             reconnect_attempts_max=1, reconnect_sleep_initial=0.1)
+        if any(e.tls for e in self.endpoints):
+            conn.set_ssl(for_hosts=[(e.host, e.port) for e in self.endpoints if e.tls],
+                         ca_certs=self._ca_certs)
+        conn.set_listener("siebel-gateway", _Listener(self, generation))
+        conn.connect(self._user, self._password, wait=True)
+        for i, (destination, _handler) in enumerate(self._subs):
+            conn.subscribe(destination, id=str(i), ack="auto")
+        self._conn = conn
+        host, port = conn.transport.current_host_and_port or ("?", 0)
+        return f"{host}:{port}"
+
+    # -- inbound (receiver thread -> reactor) -------------------------------------------
+
+    def _enqueue(self, generation: int, headers: dict[str, str], body: str) -> None:
+        with self._inbox_lock:
+            wake = not self._inbox
+            self._inbox.append((generation, dict(headers), body))
+        if wake:
+            self._reactor.callFromThread(self._drain)
+
+    def _drain(self) -> None:
+        with self._inbox_lock:
+            batch = list(self._inbox)
+            self._inbox.clear()
+        for generation, headers, body in batch:
+            if generation != self._generation:
+                continue
+            try:
+                handler = self._subs[int(headers.get("subscription", "-1"))][1]
+            except (ValueError, IndexError):
+                log.warn("message for unknown subscription {sub!r} dropped",
+                         sub=headers.get("subscription"))
+                continue
+            try:
+                message = BrokerMessage(destination=headers.get("destination", "/queue/?"),
+                                        body=body if isinstance(body, str) else str(body),
+                                        headers=headers)
+            except ValueError as exc:
+                log.warn("unusable broker message refused: {error}", error=str(exc))
+                continue
+            try:
+                handler(message)
+            except Exception:
+                log.failure("handler for {destination} failed", destination=message.destination)
+
+    # -- connection state (reactor thread) ---------------------------------------------
+
+    def _connect(self) -> None:
+        self._retry = None
+        if self._stopping:
+            return
+        self._generation += 1
+        generation = self._generation
+        d = self._call(lambda: self._open(generation))
+        d.addCallbacks(lambda broker: self._connected(generation, broker),
+                       lambda f: self._failed(generation, f.getErrorMessage()))
+
+    def _connected(self, generation: int, broker: str) -> None:
+        if generation != self._generation or self._stopping:
+            return
+        self._up, self._attempt, self.broker = True, 0, broker
+        recovered, self._was_up = self._was_up, True
+        log.info("broker link up: {broker}", broker=broker)
+        self._notify(LinkStatus(up=True, reason=f"connected to {broker}", broker=broker,
+                                recovered=recovered))
+        started, self._started = self._started, None
+        if started is not None:
+            started.callback(None)
+
+    def _failed(self, generation: int, reason: str) -> None:
+        if generation != self._generation or self._stopping:
+            return
+        self._schedule(f"cannot connect to {', '.join(map(str, self.endpoints))}: "
+                       f"{reason or 'refused'}")
+
+    def _lost(self, generation: int, reason: str) -> None:
+        if generation != self._generation or not self._up or self._stopping:
+            return  # stale connection, or the second report of the same loss
+        self._up = False
+        self._generation += 1  # whatever the dead connection still delivers is ignored
+        log.warn("broker link down: {reason}", reason=reason)
+        self._notify(LinkStatus(up=False, reason=reason))
+        self._schedule(reason)
+
+    def _schedule(self, reason: str) -> None:
+        delay = self._backoff.delay(self._attempt)
+        self._attempt += 1
+        log.info("broker link: {reason}; retrying in {delay:.2f} s", reason=reason, delay=delay)
+        self._retry = self._clock.callLater(delay, self._connect)
+
+    def _broker_error(self, generation: int, message: str, body: str) -> None:
+        if generation != self._generation:
+            return
+        self.broker_errors += 1
+        text = message or body.strip() or "unspecified broker error"
+        log.error("broker refused a frame: {text}", text=text)
+        for handler in list(self._error_handlers):
+            handler(text)
+
+    def _notify(self, status: LinkStatus) -> None:
+        for handler in list(self._status):
+            handler(status)

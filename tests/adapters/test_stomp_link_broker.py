@@ -1,0 +1,139 @@
+"""StompLink against real ActiveMQ brokers: round trip, kill -9 and restart, failover."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_twisted
+from twisted.internet import reactor as _reactor
+from twisted.internet.defer import Deferred
+from twisted.internet.task import deferLater
+from twisted.internet.threads import deferToThread
+from twisted.python.failure import Failure
+
+from siebel_gateway.adapters.link import LinkDownError, LinkStatus, parse_broker_url
+from siebel_gateway.adapters.stomp_link import Backoff, StompLink
+from siebel_gateway.core.broker_messages import BrokerMessage
+
+reactor: Any = _reactor
+pytestmark = pytest.mark.broker
+TOOL = Path(__file__).parents[2] / "tools" / "activemq"
+
+
+def amq(action: str, base: Path, stomp: int, openwire: int) -> None:
+    proc = subprocess.run([sys.executable, str(TOOL), action, "--base", str(base),
+                           "--stomp-port", str(stomp), "--openwire-port", str(openwire)],
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def kill9(base: Path) -> None:
+    pid = int((base / "broker.pid").read_text().split()[0])
+    os.kill(pid, signal.SIGKILL)
+
+
+def until(predicate: Callable[[], bool], timeout: float = 20.0) -> Deferred[None]:
+    """Poll on the reactor until predicate holds (fails the test after timeout)."""
+    async def wait() -> None:
+        waited = 0.0
+        while not predicate():
+            if waited > timeout:
+                raise AssertionError(f"condition not met within {timeout} s")
+            await deferLater(reactor, 0.05, lambda: None)
+            waited += 0.05
+    return Deferred.fromCoroutine(wait())
+
+
+def make_link(url: str) -> StompLink:
+    return StompLink(parse_broker_url(url), reactor=reactor, clock=reactor,
+                     backoff=Backoff(initial=0.2, factor=1.5, maximum=1.0))
+
+
+@pytest_twisted.ensureDeferred
+async def test_round_trip_keeps_type_and_text(broker_stomp: tuple[str, int]) -> None:
+    host, port = broker_stomp
+    link = make_link(f"stomp://{host}:{port}")
+    queue = f"/queue/link-test.{uuid.uuid4().hex}"
+    got: list[BrokerMessage] = []
+    link.subscribe(queue, got.append)
+    await link.start()
+    try:
+        for i in range(50):
+            await link.publish(BrokerMessage(destination=queue, body=f"{i},é€",
+                                             headers={"type": f"Login#{i}"}))
+        await until(lambda: len(got) == 50)
+        assert [m.body for m in got] == [f"{i},é€" for i in range(50)]  # order kept
+        assert got[7].type == "Login#7"
+        assert "content-length" not in got[7].headers
+    finally:
+        await link.stop()
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Generator[tuple[Path, int, int], None, None]:
+    base, stomp, openwire = tmp_path / "amq", 61753, 61756
+    amq("start", base, stomp, openwire)
+    yield base, stomp, openwire
+    amq("stop", base, stomp, openwire)
+
+
+@pytest_twisted.ensureDeferred
+async def test_kill_and_restart_reconnects_and_resubscribes(
+        own_broker: tuple[Path, int, int]) -> None:
+    base, stomp, openwire = own_broker
+    link = make_link(f"stomp://127.0.0.1:{stomp}")
+    statuses: list[LinkStatus] = []
+    link.on_status(statuses.append)
+    got: list[str] = []
+    link.subscribe("/topic/sgw.events", lambda m: got.append(m.body))
+    await link.start()
+    try:
+        await link.publish(BrokerMessage(destination="/topic/sgw.events", body="before"))
+        await until(lambda: got == ["before"])
+        kill9(base)
+        await until(lambda: not link.is_up)
+        failures: list[object] = []
+
+        def failed(f: Failure) -> None:
+            failures.append(f.type)
+
+        link.publish(BrokerMessage(destination="/topic/sgw.events", body="while down")
+                     ).addErrback(failed)
+        assert failures == [LinkDownError]  # reported at once, not dropped
+        await deferToThread(amq, "start", base, stomp, openwire)
+        await until(lambda: link.is_up)
+        await link.publish(BrokerMessage(destination="/topic/sgw.events", body="after"))
+        await until(lambda: got == ["before", "after"])  # the subscription is back
+        assert [(s.up, s.recovered) for s in statuses] == [(True, False), (False, False),
+                                                            (True, True)]
+    finally:
+        await link.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_failover_to_the_second_broker(own_broker: tuple[Path, int, int],
+                                             broker_stomp: tuple[str, int]) -> None:
+    base, stomp, _openwire = own_broker
+    host, port = broker_stomp
+    link = make_link(f"failover:(stomp://127.0.0.1:{stomp},stomp://{host}:{port})")
+    topic = f"/topic/failover.{uuid.uuid4().hex}"
+    got: list[str] = []
+    link.subscribe(topic, lambda m: got.append(m.body))
+    await link.start()
+    try:
+        assert link.broker == f"127.0.0.1:{stomp}"
+        kill9(base)
+        await until(lambda: link.is_up and link.broker == f"{host}:{port}")
+        await link.publish(BrokerMessage(destination=topic, body="on the second broker"))
+        await until(lambda: got == ["on the second broker"])
+    finally:
+        await link.stop()
+
