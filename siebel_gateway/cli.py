@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_def_parser(sub)
+    from .simulator.cli import add_parser as add_simulator_parser
+
+    add_simulator_parser(sub)
     return parser
 
 
@@ -40,8 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .def_cli import run
 
         return run(args)
-    parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse refuses first
-    return 2
+    code: int = args.func(args)
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover
