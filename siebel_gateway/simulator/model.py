@@ -79,6 +79,7 @@ class Party:
     address: str
     agent: str | None
     state: str
+    gone: bool = False  # told about its own DROPPED: no further updates for it
 
 
 @dataclass
@@ -214,8 +215,9 @@ class FinesseModel:
         """One event per agent party about a change of ``d``."""
         ringing = set(ringing)
         for p in d.parties:
-            if p.agent is None:
+            if p.agent is None or p.gone:
                 continue
+            p.gone = p.state == "DROPPED"
             a = self.agents[p.agent]
             fields = self.call_fields(d, p.agent)
             if p.agent in ringing:
@@ -253,9 +255,12 @@ class FinesseModel:
         return d
 
     def error(self, destination: str, agent_id: str, exc: Refused, command: str) -> None:
+        def clean(text: str) -> str:  # our own texts must never break the wire format
+            return "".join(" " if c in self.codec.dialect.forbidden or c in "\r\n" else c
+                           for c in text).strip()
         self.emit(destination, "Error", agent_id, {
-            "ErrorType": exc.error_type, "Message": exc.message, "ErrorCode": exc.code,
-            "Command": command})
+            "ErrorType": clean(exc.error_type), "Message": clean(exc.message),
+            "ErrorCode": clean(exc.code), "Command": command})
 
     # -- entry points --------------------------------------------------------------------
 
@@ -726,8 +731,9 @@ class FinesseModel:
         allowed = UCCE_DTMF if self.ucce else UCCX_DTMF
         bad = sorted(set(v["Digits"]) - allowed)
         if not v["Digits"] or bad:
-            raise Refused("Invalid Input", f"DTMF digits must be {''.join(sorted(allowed))} "
-                          f"(refused: {''.join(bad) or 'empty'})", "Invalid Input")
+            raise Refused("Invalid Input", f"DTMF digits must be 0-9 * # "
+                          f"{'A-D ' if self.ucce else ''}(refused: {''.join(bad) or 'empty'})",
+                          "Invalid Input")
         d.dtmf += v["Digits"]
 
     def cmd_UpdateCallData(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802

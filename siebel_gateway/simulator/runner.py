@@ -45,7 +45,13 @@ class SimulatorRunner:
             self.rejected_commands += 1
             log.warn("GC command refused: {reason}", reason=str(exc))
             return
-        self.execute(self.model.handle_command(name, values))
+        try:
+            outputs = self.model.handle_command(name, values)
+        except Exception:  # a simulator bug must not take the simulator down
+            log.failure("simulator failed on {type}", type=message.type)
+            self.model.take()
+            return
+        self.execute(outputs)
 
     def on_control(self, message: BrokerMessage) -> None:
         reply, outputs = handle_control(self.model, message.body)
