@@ -137,3 +137,19 @@ async def test_failover_to_the_second_broker(own_broker: tuple[Path, int, int],
     finally:
         await link.stop()
 
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_hung_broker_is_noticed_by_heartbeats(own_broker: tuple[Path, int, int]) -> None:
+    base, stomp, _openwire = own_broker
+    link = make_link(f"stomp://127.0.0.1:{stomp}")
+    await link.start()
+    pid = int((base / "broker.pid").read_text().split()[0])
+    try:
+        os.kill(pid, signal.SIGSTOP)
+        t0 = reactor.seconds()
+        await until(lambda: not link.is_up, timeout=10)
+        assert reactor.seconds() - t0 < 5  # heartbeats of 1 s: about 2.5 s
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        await link.stop()
