@@ -58,8 +58,14 @@ def _clip(text: str, limit: int = 80) -> str:
 
 class GcCodec:
     def __init__(self, dialect: Dialect, *, queue: str = "Connector1",
-                 client_destination: str = "siebel-gateway") -> None:
+                 client_destination: str = "siebel-gateway",
+                 command_expiry: float = 30.0) -> None:
+        if command_expiry < 0:
+            raise ValueError("command expiry must be >= 0 seconds (0: commands never expire)")
         self.dialect = dialect
+        #: Seconds a command stays valid on the broker: a GC that comes back later must not
+        #: execute a stale AnswerCall.  0 sends no ``expires``.
+        self.command_expiry = command_expiry
         self.queue = queue
         self.client_destination = client_destination
         self.rejected: Counter[str] = Counter()
@@ -78,8 +84,10 @@ class GcCodec:
             raise GcEncodeError(f"{where}: {name} contains {shown}, which the GC protocol uses "
                                 "as a delimiter; it cannot be sent without being corrupted")
 
-    def encode(self, command: str, values: Mapping[str, str], *, expires_ms: int = 0,
-               headers: Mapping[str, str] | None = None) -> BrokerMessage:
+    def encode(self, command: str, values: Mapping[str, str], *, now_ms: int | None = None,
+               expires_ms: int = 0, headers: Mapping[str, str] | None = None) -> BrokerMessage:
+        """``now_ms`` (wall clock, epoch ms) stamps ``expires = now + command_expiry``;
+        ``expires_ms`` sets an absolute expiry instead."""
         shape = self.dialect.commands.get(command)
         if shape is None:
             raise GcEncodeError(f"unknown GC command {command!r} (the dialect "
@@ -94,6 +102,8 @@ class GcCodec:
             return _PLACEHOLDER.sub(lambda m: full[m.group(1)], template)
 
         out = {"type": fill(shape.type_template), **(headers or {})}
+        if not expires_ms and now_ms is not None and self.command_expiry:
+            expires_ms = now_ms + int(self.command_expiry * 1000)
         if expires_ms:
             out["expires"] = str(expires_ms)
         return BrokerMessage(destination=self.command_destination, body=fill(shape.body_template),

@@ -55,6 +55,16 @@ def test_command_wire_form(command: str, values: dict[str, str], jms_type: str, 
         CODEC.dialect.commands[command].placeholders else {})})
 
 
+def test_commands_expire_after_the_configured_time_default_30_s() -> None:
+    values = {"AgentId": "1", "DialogId": "2"}
+    assert CODEC.encode("AnswerCall", values, now_ms=1_000).headers["expires"] == "31000"
+    quick = GcCodec(load_dialect(), command_expiry=5)
+    assert quick.encode("AnswerCall", values, now_ms=1_000).headers["expires"] == "6000"
+    never = GcCodec(load_dialect(), command_expiry=0)
+    assert "expires" not in never.encode("AnswerCall", values, now_ms=1_000).headers
+    assert "expires" not in CODEC.encode("AnswerCall", values).headers  # no clock, no stamp
+
+
 def test_expiry_header_is_absolute_epoch_ms() -> None:
     message = CODEC.encode("AnswerCall", {"AgentId": "1", "DialogId": "2"},
                            expires_ms=1_700_000_030_000)
