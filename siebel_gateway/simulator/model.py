@@ -668,9 +668,10 @@ class FinesseModel:
                           "20999")
         return main, consult
 
-    def cmd_TransferCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
-        a = self.logged_in(agent_id)
-        main, consult = self.consult_leg(a, v["DialogId"])
+    def merge_consult(self, agent_id: str, main: Dialog, consult: Dialog, *,
+                      my_state: str, call_type: str) -> None:
+        """End the consult leg and bring its far party into the original call, which
+        survives with ``SecondaryId`` = the consult leg (finesse.md 2.6/2.7)."""
         target = next(p for p in consult.parties if p.agent != agent_id)
         consult.state = "DROPPED"
         for p in consult.parties:
@@ -678,9 +679,14 @@ class FinesseModel:
         self.notify(consult)
         mine = main.party(agent_id)
         assert mine is not None
-        mine.state = "DROPPED"
+        mine.state = my_state
         main.parties.append(Party(target.address, target.agent, "ACTIVE"))
-        main.call_type, main.secondary = "TRANSFER", consult.id
+        main.call_type, main.secondary = call_type, consult.id
+
+    def cmd_TransferCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
+        a = self.logged_in(agent_id)
+        main, consult = self.consult_leg(a, v["DialogId"])
+        self.merge_consult(agent_id, main, consult, my_state="DROPPED", call_type="TRANSFER")
         self.notify(main)
         self.call_ended(a, main)
 
@@ -693,16 +699,8 @@ class FinesseModel:
         if len(main.live()) + 1 > MAX_CONFERENCE:
             raise Refused("Call Operation Failure", f"a conference holds at most "
                           f"{MAX_CONFERENCE} parties", "20999")
-        target = next(p for p in consult.parties if p.agent != agent_id)
-        consult.state = "DROPPED"
-        for p in consult.parties:
-            p.state = "DROPPED"
-        self.notify(consult)
-        mine = main.party(agent_id)
-        assert mine is not None
-        mine.state = "ACTIVE"
-        main.parties.append(Party(target.address, target.agent, "ACTIVE"))
-        main.call_type, main.secondary, main.controller = "CONFERENCE", consult.id, agent_id
+        self.merge_consult(agent_id, main, consult, my_state="ACTIVE", call_type="CONFERENCE")
+        main.controller = agent_id
         self.notify(main)
 
     def cmd_SingleStepTransfer(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
