@@ -153,3 +153,30 @@ async def test_a_hung_broker_is_noticed_by_heartbeats(own_broker: tuple[Path, in
     finally:
         os.kill(pid, signal.SIGCONT)
         await link.stop()
+
+
+@pytest_twisted.ensureDeferred
+async def test_a_full_broker_refuses_sends_with_errors_that_are_reported(tmp_path: Path) -> None:
+    base, stomp, openwire = tmp_path / "full", 61763, 61766
+    proc = subprocess.run([sys.executable, str(TOOL), "start", "--base", str(base),
+                           "--stomp-port", str(stomp), "--openwire-port", str(openwire),
+                           "--memory-limit", "1 mb"], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    link = make_link(f"stomp://127.0.0.1:{stomp}")
+    errors: list[str] = []
+    link.on_broker_error(errors.append)
+    try:
+        await link.start()
+        body = "x" * 10_000
+        for _ in range(400):  # 4 MB into a queue nobody reads, against a 1 MB limit
+            await link.publish(BrokerMessage(destination="/queue/nobody.reads", body=body))
+            if errors:
+                break
+        await until(lambda: bool(errors), timeout=20)
+        assert "Usage Manager Memory Limit reached" in errors[0]
+        assert link.is_up  # the broker refuses sends but keeps the connection
+        assert link.broker_errors >= 1
+    finally:
+        await link.stop()
+        amq("stop", base, stomp, openwire)
