@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -177,6 +178,40 @@ async def test_a_full_broker_refuses_sends_with_errors_that_are_reported(tmp_pat
         assert "Usage Manager Memory Limit reached" in errors[0]
         assert link.is_up  # the broker refuses sends but keeps the connection
         assert link.broker_errors >= 1
+    finally:
+        await link.stop()
+        amq("stop", base, stomp, openwire)
+
+
+@pytest_twisted.ensureDeferred
+async def test_tls_link_to_a_real_broker(tmp_path: Path) -> None:
+    if shutil.which("keytool") is None:
+        pytest.fail("keytool (from the JDK that tools/test installs) is missing")
+    keystore, pem = tmp_path / "broker.p12", tmp_path / "broker.pem"
+    password = "changeit-" + uuid.uuid4().hex[:8]
+    subprocess.run(["keytool", "-genkeypair", "-alias", "broker", "-keyalg", "RSA",
+                    "-keysize", "2048", "-storetype", "PKCS12", "-keystore", str(keystore),
+                    "-storepass", password, "-dname", "CN=localhost", "-validity", "2",
+                    "-ext", "SAN=ip:127.0.0.1,dns:localhost"], check=True, capture_output=True)
+    subprocess.run(["keytool", "-exportcert", "-rfc", "-alias", "broker", "-keystore",
+                    str(keystore), "-storepass", password, "-file", str(pem)], check=True,
+                   capture_output=True)
+    base, stomp, openwire, tls = tmp_path / "tls", 61773, 61776, 61772
+    proc = subprocess.run([sys.executable, str(TOOL), "start", "--base", str(base),
+                           "--stomp-port", str(stomp), "--openwire-port", str(openwire),
+                           "--stomp-ssl-port", str(tls), "--keystore", str(keystore)],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={**os.environ, "AMQ_KEYSTORE_PASSWORD": password})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    link = StompLink(parse_broker_url(f"stomp+ssl://127.0.0.1:{tls}"), reactor=reactor,
+                     clock=reactor, ca_certs=str(pem))
+    got: list[str] = []
+    link.subscribe("/topic/tls.test", lambda m: got.append(m.body))
+    try:
+        await link.start()
+        assert link.broker == f"127.0.0.1:{tls}"
+        await link.publish(BrokerMessage(destination="/topic/tls.test", body="over TLS"))
+        await until(lambda: got == ["over TLS"])
     finally:
         await link.stop()
         amq("stop", base, stomp, openwire)
