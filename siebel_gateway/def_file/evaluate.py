@@ -78,7 +78,7 @@ def evaluate_event(model: DefModel, event: str,
                    macros: Mapping[str, str] | None = None) -> Evaluation:
     field_map = dict(fields.items() if isinstance(fields, Mapping) else fields)
     values = {**(macros or {}), **field_map}
-    context = MacroContext(values=values, dialing_rules=_dialing_rules(model))
+    context = MacroContext(values=values, dialing_rules=model.dialing_rules)
     handlers = [
         h for h in model.handlers.values()
         if _same_event(h.device_event, event) and (not h.profile or profile is None
@@ -113,11 +113,3 @@ def evaluate_event(model: DefModel, event: str,
         unexpanded=tuple(dict.fromkeys(unexpanded)),
     )
 
-
-def _dialing_rules(model: DefModel) -> tuple[tuple[str, str], ...]:
-    return tuple(
-        (p.sub or "", p.value)
-        for s in model.of_type("Configuration Parameters")
-        for p in s.params
-        if p.sub is not None and p.base.casefold() == "dialingfilter"
-    )

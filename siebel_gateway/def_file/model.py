@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from .schema import ALL_SCHEMAS, LOG_KEYS, Form, SectionSchema, ValueType
+from .schema import ALL_SCHEMAS, LOG_KEYS, Form, SectionSchema
 
 __all__ = [
     "CmdData",
@@ -378,14 +378,9 @@ class DefModel:
             for p in s.params
         )
 
-    def typed_value(self, section: Section, base: str) -> object:
-        """A documented parameter's value converted to its type, or the raw string."""
-        spec = section.schema.lookup(base)
-        raw = section.get(base)
-        if raw is None or spec is None:
-            return raw
-        if spec.type in (ValueType.BOOL, ValueType.FLAG):
-            return parse_bool(raw)
-        if spec.type is ValueType.INT:
-            return parse_int(raw)
-        return raw
+    @property
+    def dialing_rules(self) -> tuple[tuple[str, str], ...]:
+        """Every ``DialingFilter.RuleN`` of the file, in Siebel's order (string order of N)."""
+        return tuple(sorted(rule for s in self.of_type("Configuration Parameters")
+                            if isinstance(s, ConfigurationParameters)
+                            for rule in s.dialing_rules))

@@ -23,7 +23,7 @@ from collections.abc import Collection
 from pathlib import Path
 
 from .model import DefModel, Param, Section, section_class
-from .problems import Problem, Severity
+from .problems import Problem, Severity, did_you_mean
 from .schema import ALL_SCHEMAS, SECTION_TYPES
 
 __all__ = ["ParseResult", "decode", "parse_bytes", "parse_file", "parse_text"]
@@ -176,7 +176,7 @@ class _Parser:
             self.warning(line, col + 1,
                          f"section type '{kind}' should be spelled '{canonical}'")
         if canonical is None:
-            hint = _nearest(kind, list(self.types))
+            hint = did_you_mean(kind, self.types, cutoff=0.6)
             self.error(line, col + 1, f"unknown section type '{kind}'{hint}; "
                                       "its parameters are ignored")
             return
@@ -265,10 +265,3 @@ class _Parser:
 def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
-
-def _nearest(word: str, candidates: list[str]) -> str:
-    import difflib
-
-    folded = {c.casefold(): c for c in candidates}
-    match = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.6)
-    return f" (did you mean '{folded[match[0]]}'?)" if match else ""

@@ -7,10 +7,12 @@ can fix a file in one go.  Errors and warnings are kept apart by ``severity``.
 
 from __future__ import annotations
 
+import difflib
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["DefFileError", "Problem", "Severity"]
+__all__ = ["DefFileError", "Problem", "Severity", "did_you_mean"]
 
 
 class Severity(enum.Enum):
@@ -47,3 +49,10 @@ class DefFileError(Exception):
         shown = "\n".join(p.format() for p in errors[:20])
         more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
         super().__init__(f"{len(errors)} error(s) in DEF file:\n{shown}{more}")
+
+
+def did_you_mean(word: str, candidates: Iterable[str], cutoff: float = 0.75) -> str:
+    """`` (did you mean 'X'?)`` for the closest candidate (any case), or ``""``."""
+    folded = {c.casefold(): c for c in candidates}
+    match = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=cutoff)
+    return f" (did you mean '{folded[match[0]]}'?)" if match else ""

@@ -11,12 +11,11 @@ object names compare exactly, with a hint when only the case differs.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from .matching import FilterSpecError, compile_filter_spec
 from .model import DefModel, EventHandler, Param, Section, parse_bool, parse_int
-from .problems import Problem, Severity
+from .problems import Problem, Severity, did_you_mean
 from .schema import LOG_KEYS, Form, SectionSchema, ValueType
 
 __all__ = ["check_structure", "validate"]
@@ -115,7 +114,7 @@ class _Validator:
                 spec, numbered = candidate, int(number)
         if spec is None:
             self.warn_at(p, f"unknown parameter '{p.key}' in {s.header}"
-                            f"{_hint(base, schema.params)}")
+                            f"{did_you_mean(base, schema.params)}")
             return None
         canonical = spec.name
         written = base if numbered is None else base.rpartition("_")[0]
@@ -168,7 +167,7 @@ class _Validator:
             return
         near = [n for n in targets if n.casefold() == p.value.casefold()]
         hint = f" (did you mean '{near[0]}'? names are case-sensitive)" if near else \
-            _hint(p.value, targets)
+            did_you_mean(p.value, targets)
         self.error_at(p, f"{owner.header} {p.key} refers to [{target_type}:{p.value}], "
                          f"which does not exist{hint}", value=True)
 
@@ -346,11 +345,4 @@ def _pos(p: Param | Section, value: bool) -> tuple[int, int]:
 def _version_like(value: str) -> bool:
     parts = value.strip().split(".")
     return bool(value.strip()) and all(part.isdigit() for part in parts)
-
-
-def _hint(word: str, candidates: Iterable[str]) -> str:
-    names = list(candidates)
-    folded = {n.casefold(): n for n in names}
-    match = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.75)
-    return f" (did you mean '{folded[match[0]]}'?)" if match else ""
 

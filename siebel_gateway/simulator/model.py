@@ -31,6 +31,7 @@ from outbound); ``DialogStatus`` answers GetDialogState and follows a (re)login.
 
 from __future__ import annotations
 
+import datetime
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -152,9 +153,7 @@ class FinesseModel:
         return self.flavour == "ucce"
 
     def iso(self) -> str:
-        import datetime as _dt
-
-        t = _dt.datetime.fromtimestamp(self.now(), tz=_dt.UTC)
+        t = datetime.datetime.fromtimestamp(self.now(), tz=datetime.UTC)
         return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
     def emit(self, destination: str, event: str, agent_id: str,
