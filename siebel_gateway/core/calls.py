@@ -1,0 +1,200 @@
+"""The calls one agent holds, as Siebel work items, driven by GC call events.
+
+One call = one GC dialog = one work item whose tracking id is the dialog id (stable from
+ringing to release).  A consult leg is its own dialog and its own work item, linked to
+the call it came from (``parent``).  When a transfer or conference completes, Finesse keeps
+the original dialog and names the consult leg in ``SecondaryId``; the consulted agent
+therefore sees its consult item end and the original dialog appear: that new item is
+started with ``oldTrackingId`` = the consult leg, so Siebel keeps the thread.
+
+Transitions of the agent's own participant (``CallBook.update`` returns what happened):
+
+    (new) ALERTING          -> ringing     IndicateNewWorkItem(inbound) + EventRinging
+    (new) INITIATING/ED     -> dialing     WorkItemStarted (outbound)   + EventDialing
+    (new) ACTIVE / HELD     -> joined      WorkItemStarted(old=SecondaryId) + EventEstablished
+    ALERTING  -> ACTIVE     -> answered    WorkItemStarted              + EventEstablished
+    INITIATED -> ACTIVE     -> connected                                  EventEstablished
+    ACTIVE    -> HELD       -> held        WorkItemSuspended            + EventHeld
+    HELD      -> ACTIVE     -> retrieved   WorkItemResumed              + EventRetrieved
+    any       -> DROPPED    -> released    EventReleased + WorkItemReleased
+    call type / SecondaryId changes while ACTIVE -> party_changed        EventPartyChanged
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+from .vocabulary import scs_call_type
+
+__all__ = ["Call", "CallBook", "Change"]
+
+LIVE = ("ALERTING", "INITIATING", "INITIATED", "ACTIVE", "HELD", "FAILED")
+GONE = ("DROPPED", "WRAP_UP")
+
+
+@dataclass(frozen=True)
+class Call:
+    tracking_id: str
+    #: The agent's participant state: ALERTING, INITIATED, ACTIVE, HELD, ...
+    state: str
+    call_type: str  # SCS CallType (INBOUND, OUTBOUND, CONSULT, TRANSFER, CONFERENCE)
+    gc_call_type: str = ""
+    ani: str = ""
+    dnis: str = ""
+    ced: str = ""
+    call_data: tuple[tuple[str, str], ...] = ()
+    other_party: str = ""
+    parent: str = ""
+    secondary: str = ""
+    #: Placed by this agent (outbound call or a consult leg it dialled).
+    placed: bool = False
+    old_tracking_id: str = ""
+    started_at: float = 0.0
+    wrap_up_reason: str = ""
+
+    @property
+    def mode(self) -> int:
+        return 2 if self.placed else 1
+
+    @property
+    def description(self) -> str:
+        if self.call_type == "CONSULT":
+            return f"Consult call {self.other_party}".strip()
+        direction = "Outbound" if self.placed else "Inbound"
+        return f"{direction} call {self.other_party}".strip()
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str  # ringing dialing joined answered connected held retrieved released
+    #           party_changed data_changed
+    call: Call
+    before: Call | None = None
+
+
+def _text(fields: Mapping[str, object], name: str) -> str:
+    value = fields.get(name)
+    return "" if value is None else str(value)
+
+
+def _pairs(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, tuple):
+        return ()
+    return tuple((str(k), str(v)) for k, v in value if isinstance(v, str | int))
+
+
+@dataclass
+class CallBook:
+    extension: str = ""
+    calls: dict[str, Call] = field(default_factory=dict)
+    #: The most recently ended call (target of wrap-up reasons).
+    last_ended: Call | None = None
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    def update(self, event: str, fields: Mapping[str, object], now: float) -> list[Change]:
+        """Apply one GC call event for this agent; returns the changes it means."""
+        dialog = _text(fields, "DialogId")
+        if not dialog:
+            return []
+        if event == "NewInboundCall":
+            mine = "ALERTING"
+        else:
+            mine = _text(fields, "ParticipantState") or _text(fields, "DialogState")
+        if event == "DialogStatus" and mine == "WRAP_UP":
+            old = self.calls.pop(dialog, None)
+            if old is not None:
+                self.last_ended = old
+                return [Change("released", replace(old, state="DROPPED"), old)]
+            return []
+        before = self.calls.get(dialog)
+        if before is None:
+            return self._new(event, dialog, mine, fields, now)
+        return self._change(event, before, mine, fields, now)
+
+    def _new(self, event: str, dialog: str, mine: str, fields: Mapping[str, object],
+             now: float) -> list[Change]:
+        if mine not in LIVE or mine == "FAILED":
+            return []
+        gc_type = _text(fields, "CallType") or ("CONSULT" if event == "ConsultCall" else "")
+        from_addr = _text(fields, "FromAddress") or _text(fields, "ANI")
+        placed = event == "ConsultCall" or (
+            mine in ("INITIATING", "INITIATED") and event != "NewInboundCall")
+        parent = _text(fields, "ParentDialogId")
+        base = self.calls.get(parent)
+        to_addr = _text(fields, "ToAddress") or _text(fields, "DNIS") \
+            or _text(fields, "OtherNumber")
+        call = Call(
+            tracking_id=dialog, state=mine, gc_call_type=gc_type,
+            call_type=scs_call_type(gc_type, placed_by_agent=placed),
+            ani=from_addr if not (placed and base) else base.ani,
+            dnis=to_addr if not (placed and base) else base.dnis,
+            ced=_text(fields, "CED") or (base.ced if base else ""),
+            call_data=_pairs(fields.get("CallData")) or (base.call_data if base else ()),
+            other_party=to_addr if placed else from_addr,
+            parent=parent, secondary=_text(fields, "SecondaryId"), placed=placed,
+            started_at=now)
+        if mine == "ALERTING" and not placed:
+            self.calls[dialog] = call
+            return [Change("ringing", call)]
+        if mine in ("INITIATING", "INITIATED", "ALERTING"):
+            self.calls[dialog] = call = replace(call, placed=True, old_tracking_id=parent)
+            return [Change("dialing", call)]
+        old = call.secondary if call.secondary else ""
+        self.calls[dialog] = call = replace(call, old_tracking_id=old)
+        return [Change("joined", call)]
+
+    def _change(self, event: str, before: Call, mine: str, fields: Mapping[str, object],
+                now: float) -> list[Change]:
+        gc_type = _text(fields, "CallType") or before.gc_call_type
+        after = replace(
+            before, state=mine, gc_call_type=gc_type,
+            call_type=before.call_type if gc_type == before.gc_call_type
+            else scs_call_type(gc_type, placed_by_agent=before.placed),
+            secondary=_text(fields, "SecondaryId") or before.secondary,
+            call_data=_pairs(fields.get("CallData")) or before.call_data,
+            wrap_up_reason=_text(fields, "WrapUpReason") or before.wrap_up_reason)
+        if mine in GONE or mine == "FAILED":
+            del self.calls[before.tracking_id]
+            self.last_ended = after
+            return [Change("released", replace(after, state="DROPPED"), before)]
+        self.calls[before.tracking_id] = after
+        changes: list[Change] = []
+        if before.state != mine:
+            if before.state == "ALERTING" and mine == "ACTIVE" and not before.placed:
+                self.calls[before.tracking_id] = after = replace(after, started_at=now)
+                changes.append(Change("answered", after, before))
+            elif mine == "ACTIVE" and before.state == "HELD":
+                changes.append(Change("retrieved", after, before))
+            elif mine == "HELD":
+                changes.append(Change("held", after, before))
+            elif mine == "ACTIVE":
+                changes.append(Change("connected", after, before))
+        if (after.call_type, after.secondary) != (before.call_type, before.secondary) \
+                and mine in ("ACTIVE", "HELD"):
+            changes.append(Change("party_changed", after, before))
+        elif after.call_data != before.call_data:
+            changes.append(Change("data_changed", after, before))
+        return changes
+
+    # -- queries --------------------------------------------------------------------------
+
+    def in_state(self, *states: str) -> list[Call]:
+        return [c for c in self.calls.values() if c.state in states]
+
+    def consult_of(self, main: str) -> Call | None:
+        return next((c for c in self.calls.values() if c.parent == main and c.placed
+                     and c.call_type == "CONSULT"), None)
+
+    def current(self) -> Call | None:
+        """The call a command without TrackingID acts on: the one ACTIVE call; else the
+        one being dialled; else the only call.  Never an arbitrary one of several."""
+        for states in (("ACTIVE",), ("INITIATING", "INITIATED")):
+            found = self.in_state(*states)
+            if len(found) == 1:
+                return found[0]
+            if found:
+                return None
+        return next(iter(self.calls.values())) if len(self.calls) == 1 else None

@@ -1,0 +1,301 @@
+"""Device commands -> GC commands, one function per command (SCS-PROTOCOL.md table).
+
+Each function checks what the gateway knows (phase, state, calls, reason lists) and either
+raises ``Refused`` (the code and readable text go back in the InvokeCommand result) or
+encodes every GC command it needs first and only then sends them, so a value that cannot
+be carried never leaves half a sequence on the broker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from .calls import Call
+from .scs_wire import ScError
+from .session import Phase, Refused, Secret
+
+if TYPE_CHECKING:
+    from .session import AgentSession
+
+__all__ = ["dispatch"]
+
+Params = Mapping[str, str]
+Handler = Callable[["AgentSession", str, str, str, Params, float], None]
+
+_STATE_KEYS = {"LOGOUT": "Logged out", "NOT_READY": "Not Ready", "READY": "Ready",
+               "RESERVED": "Reserved", "TALKING": "Talking", "HOLD": "on Hold",
+               "WORK": "in Wrap-up", "WORK_READY": "in Wrap-up"}
+
+
+def _state_name(s: AgentSession) -> str:
+    return s.t(f"state.{s.state}") if s.ctx.catalog.lookup(s.driver.language,
+                                                             f"state.{s.state}") \
+        else _STATE_KEYS.get(s.state, s.state)
+
+
+def _need_login(s: AgentSession) -> None:
+    if s.phase in (Phase.AWAIT_SERVICE, Phase.LOGGING_IN):
+        raise Refused(ScError.ERROR, "error.logging_in")
+    if s.phase is not Phase.LOGGED_IN:
+        raise Refused(ScError.ERROR, "error.not_logged_in")
+
+
+def _reason(s: AgentSession, category: str, code: str, required: bool) -> str:
+    known = s.reasons.get(category)
+    choices = ", ".join(f"{c} ({lb})" if c != lb else c for c, lb in known or ()) or "-"
+    if not code:
+        if required:
+            raise Refused(ScError.ERROR, "error.reason_required", Choices=choices)
+        return ""
+    if known and code not in {c for c, _ in known}:
+        by_label = next((c for c, lb in known if lb.casefold() == code.casefold()), None)
+        if by_label is None:
+            raise Refused(ScError.ERROR, "error.bad_reason", Code=code, Category=category,
+                          Choices=choices)
+        return by_label
+    return code
+
+
+def _call(s: AgentSession, p: Params, *, states: tuple[str, ...], what: str,
+          pick: Callable[[], Call | None] | None = None) -> Call:
+    tid = p.get("trackingid", "")
+    if tid:
+        call = s.find_call(tid.removesuffix("-wrapup"), "")
+    else:
+        candidates = s.calls.in_state(*states)
+        if pick is not None:
+            found = pick()
+            if found is None:
+                raise Refused(ScError.WORK_ITEM_WRONG_STATE,
+                              "error.which_call" if len(candidates) > 1 else "error.no_call",
+                              What=what)
+            call = found
+        elif len(candidates) == 1:
+            call = candidates[0]
+        else:
+            raise Refused(ScError.WORK_ITEM_WRONG_STATE,
+                          "error.which_call" if candidates else "error.no_call", What=what)
+    if call.state not in states:
+        raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
+                      CallState=call.state.lower())
+    return call
+
+
+def _number(p: Params, string_param: str, key: str = "phonenumber") -> str:
+    number = p.get(key, "") or string_param
+    if not number:
+        raise Refused(ScError.ERROR, "error.missing_param",
+                      Param={"phonenumber": "PhoneNumber", "digits": "Digits"}[key])
+    return number
+
+
+def _one(s: AgentSession, cmd: str, name: str, gc: str, values: Mapping[str, str],
+         now: float) -> None:
+    s.send([(gc, s.encode(gc, values, now, name))], cmd, name)
+
+
+# -- agent ----------------------------------------------------------------------------------
+
+def log_in(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    if s.phase is not Phase.LOGGED_OUT:
+        raise Refused(ScError.ERROR, "error.logging_in" if s.phase is not Phase.LOGGED_IN
+                      else "error.already_logged_in", AgentId=s.agent_id)
+    agent = p.get("agentid", "") or s.service_params.get("agentid", "")
+    ext = p.get("extension", "") or s.service_params.get("extension", "")
+    pin = p.get("agentpin", "") or p.get("password", "")
+    for label, value in (("AgentId", agent), ("AgentPin", pin), ("Extension", ext)):
+        if not value:
+            raise Refused(ScError.ERROR, "error.missing_param", Param=label)
+    for label, value in (("AgentId", agent), ("Extension", ext)):
+        try:
+            s.ctx.codec.check_value(name, label, value)
+        except ValueError:
+            raise Refused(ScError.ERROR, "error.bad_value", Param=label) from None
+    try:
+        s.ctx.codec.check_value(name, "AgentPin", pin)
+    except ValueError:
+        if not s.driver.use_secure_password:  # encrypted text never holds a delimiter
+            raise Refused(ScError.ERROR, "error.bad_value", Param="AgentPin") from None
+    if not s.ctx.claim_agent(agent, s):
+        raise Refused(ScError.ERROR, "error.agent_in_use", AgentId=agent)
+    s.agent_id, s.extension, s.full_name = agent, ext, ""
+    s.credential = Secret(s.ctx.encrypt(pin) if s.driver.use_secure_password else pin)
+    s.phase, s.login_cmd, s.resyncing = Phase.AWAIT_SERVICE, cmd, False
+    s.send([("Hello", s.encode("Hello", {}, now, name))], cmd, name)
+    s.cb("ShowStatusText", text=s.t("status.logging_in", AgentId=agent, Extension=ext))
+
+
+def log_out(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    allowed = ("NOT_READY",) if s.driver.ucce else ("NOT_READY", "READY")
+    if s.state not in allowed or s.calls.calls:
+        raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
+    code = _reason(s, "LOGOUT", p.get("reasoncode", "") or sp, s.driver.logout_reason_required)
+    _one(s, cmd, name, "Logout", {"ReasonCode": code}, now)
+
+
+def ready(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    on_call = bool(s.calls.calls) or s.state in ("TALKING", "HOLD")
+    if s.state == "RESERVED" or (on_call and not s.driver.ucce):
+        raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
+    _one(s, cmd, name, "MakeReady", {}, now)
+
+
+def not_ready(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    if s.state == "RESERVED":
+        raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
+    code = _reason(s, "NOT_READY", p.get("reasoncode", "") or sp,
+                   s.driver.not_ready_reason_required)
+    if code:
+        _one(s, cmd, name, "MakeNotReadyWithReason", {"ReasonCode": code}, now)
+    else:
+        _one(s, cmd, name, "MakeNotReady", {}, now)
+
+
+def work_ready(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    if not s.driver.ucce:
+        raise Refused(ScError.CMD_NOT_SUPPORTED, "error.not_on_flavour", Flavour="UCCX")
+    _need_login(s)
+    if not s.calls.calls or s.state == "RESERVED":
+        raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
+    _one(s, cmd, name, "MakeWorkReady", {}, now)
+
+
+def wrap_up_reason(s: AgentSession, cmd: str, name: str, sp: str, p: Params,
+                   now: float) -> None:
+    _need_login(s)
+    if s.state not in ("WORK", "WORK_READY"):
+        raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
+    reason = _reason(s, "WRAP_UP", p.get("reasoncode", "") or sp, True)
+    ended = s.calls.last_ended
+    tid = p.get("trackingid", "").removesuffix("-wrapup")
+    if ended is None or (tid and tid != ended.tracking_id):
+        raise Refused(ScError.INVALID_ITEM_TRACKING_ID, "error.unknown_call",
+                      TrackingID=tid or "-")
+    _one(s, cmd, name, "UpdateCallData", {"DialogId": ended.tracking_id,
+                                          "WrapUpReason": reason}, now)
+
+
+# -- calls ----------------------------------------------------------------------------------
+
+def make_call(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    number = _number(p, sp)
+    if s.state != "NOT_READY" or s.calls.calls:
+        raise Refused(ScError.ERROR, "error.make_call_state", State=_state_name(s))
+    _one(s, cmd, name, "MakeCall", {"Number": number}, now)
+
+
+def answer(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    call = _call(s, p, states=("ALERTING",), what="ringing")
+    _one(s, cmd, name, "AnswerCall", {"DialogId": call.tracking_id}, now)
+
+
+def release(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    call = _call(s, p, states=("ACTIVE", "HELD", "INITIATING", "INITIATED", "ALERTING"),
+                 what="current", pick=s.calls.current)
+    _one(s, cmd, name, "ReleaseCall", {"DialogId": call.tracking_id}, now)
+
+
+def hold(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    call = _call(s, p, states=("ACTIVE",), what="active")
+    _one(s, cmd, name, "HoldCall", {"DialogId": call.tracking_id}, now)
+
+
+def retrieve(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    call = _call(s, p, states=("HELD",), what="held")
+    _one(s, cmd, name, "RetrieveCall", {"DialogId": call.tracking_id}, now)
+
+
+def consult(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    number = _number(p, sp)
+    call = _call(s, p, states=("ACTIVE",), what="active")
+    if s.calls.consult_of(call.tracking_id) is not None:
+        raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
+                      CallState="already consulting")
+    _one(s, cmd, name, "ConsultCall", {"Destination": number,
+                                       "DialogId": call.tracking_id}, now)
+
+
+def complete(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    tid = p.get("trackingid", "")
+    if tid:
+        call = s.find_call(tid, name)
+        consult_leg = call if call.placed and call.call_type == "CONSULT" \
+            else s.calls.consult_of(call.tracking_id)
+    else:
+        legs = [c for c in s.calls.calls.values() if c.placed and c.call_type == "CONSULT"]
+        if len(legs) > 1:
+            raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.which_call")
+        consult_leg = legs[0] if legs else None
+    if consult_leg is None or consult_leg.state != "ACTIVE":
+        raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.no_call",
+                      What="answered consult")
+    gc = "TransferCall" if name == "TransferComplete" else "ConferenceCall"
+    _one(s, cmd, name, gc, {"Extension": consult_leg.other_party,
+                            "DialogId": consult_leg.parent}, now)
+
+
+def blind_transfer(s: AgentSession, cmd: str, name: str, sp: str, p: Params,
+                   now: float) -> None:
+    if not s.driver.ucce:
+        raise Refused(ScError.CMD_NOT_SUPPORTED, "error.not_on_flavour", Flavour="UCCX")
+    _need_login(s)
+    number = _number(p, sp)
+    call = _call(s, p, states=("ACTIVE",), what="active")
+    _one(s, cmd, name, "SingleStepTransfer", {"Destination": number,
+                                              "DialogId": call.tracking_id}, now)
+
+
+def dtmf(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    digits = _number(p, sp, "digits")
+    call = _call(s, p, states=("ACTIVE",), what="active")
+    _one(s, cmd, name, "SendDTMF", {"Digits": digits, "DialogId": call.tracking_id}, now)
+
+
+def switch(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+    _need_login(s)
+    tid = p.get("trackingid", "") or sp
+    if not tid:
+        raise Refused(ScError.ERROR, "error.missing_param", Param="TrackingID")
+    target = s.find_call(tid, name)
+    if target.state == "ACTIVE":
+        return
+    if target.state != "HELD":
+        raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
+                      CallState=target.state.lower())
+    messages = [("HoldCall", s.encode("HoldCall", {"DialogId": c.tracking_id}, now, name))
+                for c in s.calls.in_state("ACTIVE")]
+    messages.append(("RetrieveCall", s.encode("RetrieveCall", {"DialogId": tid}, now, name)))
+    s.send(messages, cmd, name)
+
+
+COMMAND_TABLE: Mapping[str, Handler] = {
+    "LogIn": log_in, "LogOut": log_out, "ChangeReadyState": ready,
+    "ChangeNotReadyState": not_ready, "ChangeWorkReadyState": work_ready,
+    "SetWrapUpReason": wrap_up_reason, "MakeCall": make_call, "AnswerCall": answer,
+    "ReleaseCall": release, "HoldCall": hold, "RetrieveCall": retrieve,
+    "UnHoldCall": retrieve, "TransferInit": consult, "ConferenceInit": consult,
+    "TransferComplete": complete, "ConferenceComplete": complete,
+    "TransferMute": blind_transfer, "SendDTMF": dtmf, "SetCurrentWorkItem": switch,
+}
+
+
+def dispatch(s: AgentSession, cmd: str, name: str, string_param: str, p: Params,
+             now: float) -> None:
+    handler = COMMAND_TABLE.get(name)
+    if handler is None:
+        raise Refused(ScError.CMD_NOT_SUPPORTED, "error.not_supported")
+    if not s.ctx.gc_available:
+        raise Refused(ScError.NETWORK_ERROR, "error.network")
+    handler(s, cmd, name, string_param, p, now)

@@ -1,0 +1,268 @@
+"""SCS wire protocol v1 framing, sans-IO: bytes in, checked requests out; results and
+callbacks in, bytes out (docs/scs-protocol.md).
+
+One JSON-RPC 2.0 object per ``\\n``-terminated UTF-8 line.  Rule 1: every line that ends
+produces exactly one item from ``feed`` -- a ``Request`` whose params have been checked
+against the method table, or a ``WireError`` to answer with a JSON-RPC error object.
+Rule 2: a line longer than ``max_line`` is reported once and skipped up to its end; the
+connection stays usable.  Blank lines are ignored (a client's keep-alive).
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "DEFAULT_MAX_LINE",
+    "METHODS",
+    "KvList",
+    "LineDecoder",
+    "Request",
+    "RpcError",
+    "ScError",
+    "WireError",
+    "encode",
+    "encode_error",
+    "encode_notification",
+    "encode_result",
+    "error_message",
+    "notification_message",
+    "parse_line",
+    "result_message",
+]
+
+DEFAULT_MAX_LINE = 1 << 20
+KvList = tuple[tuple[str, str], ...]
+RequestId = str | int | float | None
+
+
+class RpcError(enum.IntEnum):
+    #: Not JSON, or not UTF-8.
+    PARSE = -32700
+    #: JSON, but not a JSON-RPC 2.0 request object (or a line too long).
+    INVALID_REQUEST = -32600
+    #: No such method in SCS protocol v1.
+    UNKNOWN_METHOD = -32601
+    #: A parameter is missing or of the wrong type.
+    INVALID_PARAMS = -32602
+
+
+class ScError(enum.IntEnum):
+    """SCAPI ``SCErrorCode`` values carried in ``result.code``."""
+
+    OK = 0
+    ERROR = 1
+    CMD_NOT_SUPPORTED = 2
+    MEDIA_TYPE_NOT_SUPPORTED = 3
+    INVALID_HANDLE = 4
+    OUT_OF_MEMORY = 5
+    NETWORK_ERROR = 6
+    DRIVER_CREATION_ERR = 9
+    DRIVER_RELEASE_ERR = 10
+    SERVICE_CREATION_ERR = 11
+    SERVICE_RELEASE_ERR = 12
+    INVALID_ITEM_TRACKING_ID = 13
+    WORK_ITEM_WRONG_STATE = 18
+
+
+# Parameter types: "str", "bool", "int", "kv" (ordered [key, value] string pairs).
+_P = tuple[tuple[str, str], ...]
+METHODS: Mapping[str, _P] = MappingProxyType({
+    "APIVersion": (),
+    "CreateISCDriverInstance": (("mediaType", "str"), ("language", "str"),
+                                ("connectString", "str?"), ("params", "kv?")),
+    "RequestCommandEventList": (("mediaType", "str?"),),
+    "RequestService": (("driver", "str"), ("connectString", "str?"), ("params", "kv?")),
+    "InvokeCommand": (("service", "str"), ("cmdTrackId", "str"), ("name", "str"),
+                      ("stringParam", "str?"), ("params", "kv?")),
+    "InvokeCommandEx": (("service", "str"), ("cmdTrackId", "str"), ("commandType", "int"),
+                        ("params", "kv?")),
+    "NotifyEventHandlingFinished": (("service", "str"), ("trackingId", "str"),
+                                    ("result", "bool?")),
+    "AcceptWorkItem": (("service", "str"), ("trackingId", "str")),
+    "ReleaseWorkItem": (("service", "str"), ("trackingId", "str")),
+    "SuspendWorkItem": (("service", "str"), ("trackingId", "str")),
+    "ResumeWorkItem": (("service", "str"), ("trackingId", "str")),
+    "HandleQueuedWorkItem": (("service", "str"), ("name", "str?"), ("fields", "kv?"),
+                             ("trackingId", "str?")),
+    "ReleaseISCServiceInstance": (("service", "str"),),
+    "ReleaseISCDriverInstance": (("driver", "str"),),
+})
+
+_DEFAULTS = {"str": "", "bool": True, "kv": (), "int": 0}
+
+
+@dataclass(frozen=True)
+class Request:
+    id: RequestId
+    method: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class WireError:
+    """A line that cannot be served: answer ``encode_error(id, code, message)``."""
+
+    id: RequestId
+    code: RpcError
+    message: str
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _check_params(method: str, raw: object, rid: RequestId) -> Request | WireError:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        return WireError(rid, RpcError.INVALID_PARAMS, f"{method}: params must be an object "
+                                                       f"with named members")
+    out: dict[str, Any] = {}
+    for name, kind in METHODS[method]:
+        optional = kind.endswith("?")
+        kind = kind.rstrip("?")
+        value = raw.get(name)
+        if value is None:
+            if not optional:
+                return WireError(rid, RpcError.INVALID_PARAMS,
+                                 f"{method}: params.{name} is missing")
+            out[name] = _DEFAULTS[kind]
+            continue
+        problem = _type_problem(kind, value)
+        if problem:
+            return WireError(rid, RpcError.INVALID_PARAMS, f"{method}: params.{name} {problem}")
+        out[name] = tuple((k, v) for k, v in value) if kind == "kv" else value
+    return Request(rid, method, MappingProxyType(out))
+
+
+def _type_problem(kind: str, value: object) -> str:
+    if kind == "str":
+        return "" if isinstance(value, str) else "must be a string"
+    if kind == "bool":
+        return "" if isinstance(value, bool) else "must be true or false"
+    if kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+        return "" if ok else "must be an integer"
+    if not isinstance(value, list):
+        return "must be an array of [key, value] string pairs"
+    for i, item in enumerate(value):
+        if not (isinstance(item, list) and len(item) == 2
+                and all(isinstance(x, str) for x in item)):
+            return f"item {i} is not a [key, value] pair of strings"
+    return ""
+
+
+def parse_line(line: bytes) -> Request | WireError | None:
+    """One line without its terminator; ``None`` for a blank line."""
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return WireError(None, RpcError.PARSE, f"line is not valid UTF-8 (byte {exc.start})")
+    if not text.strip():
+        return None
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        return WireError(None, RpcError.PARSE, f"not JSON: {exc}")
+    if not isinstance(obj, dict):
+        return WireError(None, RpcError.INVALID_REQUEST, "a request must be a JSON object")
+    rid = obj.get("id")
+    if isinstance(rid, bool) or not isinstance(rid, str | int | float | None):
+        return WireError(None, RpcError.INVALID_REQUEST, "id must be a string or a number")
+    if obj.get("jsonrpc") != "2.0":
+        return WireError(rid, RpcError.INVALID_REQUEST, 'jsonrpc must be "2.0"')
+    if "id" not in obj or rid is None:
+        return WireError(None, RpcError.INVALID_REQUEST,
+                         "a request needs an id (the gateway answers every request)")
+    method = obj.get("method")
+    if not isinstance(method, str):
+        return WireError(rid, RpcError.INVALID_REQUEST, "method must be a string")
+    if method not in METHODS:
+        return WireError(rid, RpcError.UNKNOWN_METHOD,
+                         f"unknown method {_clip(method)!r} (SCS protocol v1 has "
+                         f"{', '.join(METHODS)})")
+    return _check_params(method, obj.get("params"), rid)
+
+
+class LineDecoder:
+    """Buffers bytes and yields one item per complete line (see the module rules)."""
+
+    def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
+        self.max_line = max_line
+        self._buf = bytearray()
+        self._discarding = False
+
+    def feed(self, data: bytes) -> list[Request | WireError]:
+        out: list[Request | WireError] = []
+        self._buf += data
+        while True:
+            end = self._buf.find(b"\n")
+            if end < 0:
+                if not self._discarding and len(self._buf) > self.max_line:
+                    out.append(self._too_long())
+                    self._discarding = True
+                if self._discarding:
+                    self._buf.clear()
+                return out
+            line = bytes(self._buf[:end])
+            del self._buf[:end + 1]
+            if self._discarding:
+                self._discarding = False
+                continue
+            if len(line) > self.max_line:
+                out.append(self._too_long())
+                continue
+            item = parse_line(line.rstrip(b"\r"))
+            if item is not None:
+                out.append(item)
+
+    def _too_long(self) -> WireError:
+        return WireError(None, RpcError.INVALID_REQUEST,
+                         f"line longer than {self.max_line} bytes; it was discarded")
+
+
+def encode(message: Mapping[str, Any]) -> bytes:
+    """A JSON-RPC object as one wire line."""
+    return (json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def result_message(rid: RequestId, code: int = 0, error: str = "",
+                   **extra: Any) -> dict[str, Any]:
+    result: dict[str, Any] = {"code": int(code)}
+    if code:
+        result["error"] = error or ScError(code).name
+    result.update({k: _jsonable(v) for k, v in extra.items()})
+    return {"jsonrpc": "2.0", "id": rid, "result": result}
+
+
+def error_message(rid: RequestId, code: int, message: str) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": rid, "error": {"code": int(code), "message": message}}
+
+
+def notification_message(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "method": method,
+            "params": {k: _jsonable(v) for k, v in params.items()}}
+
+
+def encode_result(rid: RequestId, code: int = 0, error: str = "", **extra: Any) -> bytes:
+    return encode(result_message(rid, code, error, **extra))
+
+
+def encode_error(rid: RequestId, code: int, message: str) -> bytes:
+    return encode(error_message(rid, code, message))
+
+
+def encode_notification(method: str, params: Mapping[str, Any]) -> bytes:
+    return encode(notification_message(method, params))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_jsonable(v) for v in value]
+    return value

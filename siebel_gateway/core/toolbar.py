@@ -1,0 +1,109 @@
+"""Which device commands are possible now: the statuses of ``CacheCommandInformation``.
+
+A pure function of a snapshot of the agent's situation, written as one rule per command so
+it reads like the toolbar it drives.  Flags are SCAPI's ``SCCommandFlag`` bits.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+from .vocabulary import COMMANDS
+
+__all__ = ["Flag", "Snapshot", "command_statuses"]
+
+
+class Flag(enum.IntFlag):
+    NOTSUPPORTED = 1
+    DISABLED = 2
+    CHECKED = 4
+    BLINKING = 8
+    NOPARAMSOK = 16
+    STRPARAMSOK = 32
+
+
+ON_CALL_STATES = ("TALKING", "HOLD", "RESERVED")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    gc_available: bool
+    logged_in: bool
+    logging_in: bool
+    ucce: bool
+    state: str = "LOGOUT"
+    pending: str = ""
+    ringing: int = 0
+    active: int = 0
+    held: int = 0
+    dialing: int = 0
+    calls: int = 0
+    #: An answered consult leg placed by this agent (transfer/conference can complete).
+    consult_up: bool = False
+    #: A consult leg already exists for the active call.
+    consult_placed: bool = False
+    not_ready_reason_required: bool = False
+    logout_reason_required: bool = False
+
+
+def _rules(s: Snapshot) -> dict[str, tuple[bool, Flag]]:
+    """command -> (enabled, extra flags)."""
+    ready_states = ("NOT_READY", "WORK", "WORK_READY")
+    on_call = s.calls > 0 or s.state in ON_CALL_STATES
+    nr_params = Flag.STRPARAMSOK | (Flag(0) if s.not_ready_reason_required
+                                   else Flag.NOPARAMSOK)
+    logout_from = ("NOT_READY",) if s.ucce else ("NOT_READY", "READY")
+    in_wrap_up = s.state in ("WORK", "WORK_READY")
+    nr_checked = s.state == "NOT_READY" or s.pending == "NOT_READY"
+    return {
+        "LogIn": (not s.logged_in and not s.logging_in, Flag.NOPARAMSOK),
+        "LogOut": (s.logged_in and s.state in logout_from and not on_call,
+                   Flag.STRPARAMSOK | (Flag(0) if s.logout_reason_required
+                                      else Flag.NOPARAMSOK)),
+        "ChangeReadyState": (
+            s.logged_in and s.state != "READY" and (s.state in ready_states or
+                                                    (s.ucce and on_call and
+                                                     s.state != "RESERVED")),
+            Flag.NOPARAMSOK | (Flag.CHECKED if s.state == "READY" or s.pending == "READY"
+                               else Flag(0))),
+        "ChangeNotReadyState": (s.logged_in and s.state != "RESERVED",
+                                nr_params | (Flag.CHECKED if nr_checked else Flag(0))),
+        "ChangeWorkReadyState": (s.ucce and s.logged_in and on_call and s.state != "RESERVED",
+                                 Flag.NOPARAMSOK | (Flag.CHECKED if s.state == "WORK_READY"
+                                                    else Flag(0))),
+        "SetWrapUpReason": (s.logged_in and in_wrap_up, Flag.STRPARAMSOK),
+        "MakeCall": (s.logged_in and s.state == "NOT_READY" and s.calls == 0,
+                     Flag.STRPARAMSOK),
+        "AnswerCall": (s.ringing > 0, Flag.NOPARAMSOK | (Flag.BLINKING if s.ringing
+                                                         else Flag(0))),
+        "ReleaseCall": (s.active + s.held + s.dialing > 0, Flag.NOPARAMSOK),
+        "HoldCall": (s.active > 0, Flag.NOPARAMSOK),
+        "RetrieveCall": (s.held > 0 and s.active == 0, Flag.NOPARAMSOK),
+        "UnHoldCall": (s.held > 0 and s.active == 0, Flag.NOPARAMSOK),
+        "TransferInit": (s.active > 0 and not s.consult_placed, Flag.STRPARAMSOK),
+        "TransferComplete": (s.consult_up, Flag.NOPARAMSOK),
+        "ConferenceInit": (s.active > 0 and not s.consult_placed, Flag.STRPARAMSOK),
+        "ConferenceComplete": (s.consult_up, Flag.NOPARAMSOK),
+        "TransferMute": (s.ucce and s.active > 0, Flag.STRPARAMSOK),
+        "SendDTMF": (s.active > 0, Flag.STRPARAMSOK),
+        "SetCurrentWorkItem": (s.calls > 1, Flag(0)),
+    }
+
+
+def command_statuses(s: Snapshot) -> list[tuple[str, int]]:
+    rules = _rules(s)
+    out: list[tuple[str, int]] = []
+    for name in COMMANDS:
+        enabled, extra = rules[name]
+        if name == "TransferMute" and not s.ucce:
+            out.append((name, int(Flag.NOTSUPPORTED | Flag.DISABLED)))
+            continue
+        if name == "ChangeWorkReadyState" and not s.ucce:
+            out.append((name, int(Flag.NOTSUPPORTED | Flag.DISABLED)))
+            continue
+        flags = extra
+        if not enabled or not s.gc_available:
+            flags = (flags | Flag.DISABLED) & ~Flag.BLINKING
+        out.append((name, int(flags)))
+    return out
