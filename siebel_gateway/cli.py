@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .simulator.cli import add_parser as add_simulator_parser
 
     add_simulator_parser(sub)
+    from .serve import add_parser as add_serve_parser
+
+    add_serve_parser(sub)
     return parser
 
 

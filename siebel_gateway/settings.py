@@ -154,7 +154,7 @@ def load_settings(path: str | Path) -> GatewaySettings:
                 if value and key[1] in ("TlsCertificate", "TlsKey", "PasswordFile",
                                         "CaCertificates", "Dialect", "SecurePasswordKeyFile",
                                         "Directory", "File"):
-                    value = str((base / value)) if not Path(value).is_absolute() else value
+                    value = str(base / value) if not Path(value).is_absolute() else value
                 values[_TEXTS[key]] = value
     if bool(values.get("tls_certificate")) != bool(values.get("tls_key")):
         err(1, 1, "[Server] TlsCertificate and TlsKey go together: give both or neither")

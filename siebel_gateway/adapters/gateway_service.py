@@ -10,32 +10,46 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
+from typing import Protocol as Protocol_
 
-from twisted.internet.protocol import Factory, Protocol
+from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..core.broker_messages import BrokerMessage
-from ..core.effects import (CancelTimer, CloseConnection, Effect, Log, Publish, StartTimer,
-                            ToScs)
+from ..core.effects import CancelTimer, CloseConnection, Effect, Log, Publish, StartTimer, ToScs
 from ..core.gateway import GatewayCore
 from ..core.scs_wire import LineDecoder, encode
 from ..ports import Clock
 from .link import BrokerLink, LinkStatus
 
-__all__ = ["GatewayService", "ScsProtocol", "ScsServerFactory", "TraceTap"]
+__all__ = ["GatewayService", "NoTrace", "ScsProtocol", "ScsServerFactory", "TraceTap"]
 
 log = Logger(namespace="siebel_gateway")
 
 
-class TraceTap:
-    """Called at the edges (issue: driver traces); the default records nothing."""
+class TraceTap(Protocol_):
+    """Called at both edges with what crosses them (``trace.record.TraceWriter``)."""
 
-    def scs_in(self, connection: int, data: Any, now: float) -> None: ...
+    def scs_in(self, connection: int, item: Any, now: float) -> None: ...
     def scs_out(self, connection: int, message: Any, now: float) -> None: ...
     def gc_in(self, message: BrokerMessage, now: float) -> None: ...
     def gc_out(self, message: BrokerMessage, now: float) -> None: ...
+
+
+class NoTrace:
+    def scs_in(self, connection: int, item: Any, now: float) -> None:
+        pass
+
+    def scs_out(self, connection: int, message: Any, now: float) -> None:
+        pass
+
+    def gc_in(self, message: BrokerMessage, now: float) -> None:
+        pass
+
+    def gc_out(self, message: BrokerMessage, now: float) -> None:
+        pass
 
 
 class GatewayService:
@@ -44,7 +58,7 @@ class GatewayService:
                  tap: TraceTap | None = None) -> None:
         self.core, self.link, self.clock, self.wall = core, link, clock, wall
         self.max_line = max_line
-        self.tap = tap or TraceTap()
+        self.tap: TraceTap = tap or NoTrace()
         self.connections: dict[int, ScsProtocol] = {}
         self.timers: dict[str, Any] = {}
         self._next_connection = 0
@@ -99,7 +113,7 @@ class GatewayService:
                 proto = self.connections.get(e.connection)
                 if proto is not None:
                     self.tap.scs_out(e.connection, e.message, self.wall())
-                    proto.transport.write(encode(e.message))  # type: ignore[union-attr]
+                    cast(Any, proto.transport).write(encode(e.message))
             elif isinstance(e, Publish):
                 self._publish(e)
             elif isinstance(e, StartTimer):
@@ -112,7 +126,7 @@ class GatewayService:
             elif isinstance(e, CloseConnection):
                 proto = self.connections.get(e.connection)
                 if proto is not None:
-                    proto.transport.loseConnection()  # type: ignore[union-attr]
+                    cast(Any, proto.transport).loseConnection()
 
     def _publish(self, e: Publish) -> None:
         self.tap.gc_out(e.message, self.wall())
@@ -140,13 +154,13 @@ class ScsProtocol(Protocol):
 
     def connectionMade(self) -> None:  # noqa: N802 (Twisted)
         self.connection = self.service.connection_made(self)
-        peer = self.transport.getPeer() if self.transport else None  # type: ignore[attr-defined]
+        peer = cast(Any, self.transport).getPeer()
         log.info("SCS connection {n} from {peer}", n=self.connection, peer=str(peer))
 
     def dataReceived(self, data: bytes) -> None:  # noqa: N802 (Twisted)
         self.service.line_items(self.connection, self.decoder.feed(data))
 
-    def connectionLost(self, reason: Failure = Failure(ConnectionError())) -> None:  # noqa: N802, B008
+    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
         log.info("SCS connection {n} closed", n=self.connection)
         self.service.connection_lost(self.connection)
 

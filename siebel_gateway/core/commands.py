@@ -9,7 +9,7 @@ be carried never leaves half a sequence on the broker.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .calls import Call
 from .scs_wire import ScError
@@ -18,10 +18,23 @@ from .session import Phase, Refused, Secret
 if TYPE_CHECKING:
     from .session import AgentSession
 
-__all__ = ["dispatch"]
+__all__ = ["COMMAND_TABLE", "Cmd", "dispatch"]
 
 Params = Mapping[str, str]
-Handler = Callable[["AgentSession", str, str, str, Params, float], None]
+
+
+class Cmd(NamedTuple):
+    """One InvokeCommand: Siebel's cmdTrackId, the device command, its string parameter,
+    its parameters (names folded to lower case) and the time it arrived."""
+
+    cmd: str
+    name: str
+    sp: str
+    p: Params
+    now: float
+
+
+Handler = Callable[["AgentSession", Cmd], None]
 
 _STATE_KEYS = {"LOGOUT": "Logged out", "NOT_READY": "Not Ready", "READY": "Ready",
                "RESERVED": "Reserved", "TALKING": "Talking", "HOLD": "on Hold",
@@ -90,14 +103,14 @@ def _number(p: Params, string_param: str, key: str = "phonenumber") -> str:
     return number
 
 
-def _one(s: AgentSession, cmd: str, name: str, gc: str, values: Mapping[str, str],
-         now: float) -> None:
-    s.send([(gc, s.encode(gc, values, now, name))], cmd, name)
+def _one(s: AgentSession, c: Cmd, gc: str, values: Mapping[str, str]) -> None:
+    s.send([(gc, s.encode(gc, values, c.now, c.name))], c.cmd, c.name)
 
 
 # -- agent ----------------------------------------------------------------------------------
 
-def log_in(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def log_in(s: AgentSession, c: Cmd) -> None:
+    cmd, name, _, p, now = c
     if s.phase is not Phase.LOGGED_OUT:
         raise Refused(ScError.ERROR, "error.logging_in" if s.phase is not Phase.LOGGED_IN
                       else "error.already_logged_in", AgentId=s.agent_id)
@@ -126,46 +139,48 @@ def log_in(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float)
     s.cb("ShowStatusText", text=s.t("status.logging_in", AgentId=agent, Extension=ext))
 
 
-def log_out(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def log_out(s: AgentSession, c: Cmd) -> None:
+    _, _, sp, p, _ = c
     _need_login(s)
     allowed = ("NOT_READY",) if s.driver.ucce else ("NOT_READY", "READY")
     if s.state not in allowed or s.calls.calls:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     code = _reason(s, "LOGOUT", p.get("reasoncode", "") or sp, s.driver.logout_reason_required)
-    _one(s, cmd, name, "Logout", {"ReasonCode": code}, now)
+    _one(s, c, "Logout", {"ReasonCode": code})
 
 
-def ready(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def ready(s: AgentSession, c: Cmd) -> None:
     _need_login(s)
     on_call = bool(s.calls.calls) or s.state in ("TALKING", "HOLD")
     if s.state == "RESERVED" or (on_call and not s.driver.ucce):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
-    _one(s, cmd, name, "MakeReady", {}, now)
+    _one(s, c, "MakeReady", {})
 
 
-def not_ready(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def not_ready(s: AgentSession, c: Cmd) -> None:
+    _, _, sp, p, _ = c
     _need_login(s)
     if s.state == "RESERVED":
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     code = _reason(s, "NOT_READY", p.get("reasoncode", "") or sp,
                    s.driver.not_ready_reason_required)
     if code:
-        _one(s, cmd, name, "MakeNotReadyWithReason", {"ReasonCode": code}, now)
+        _one(s, c, "MakeNotReadyWithReason", {"ReasonCode": code})
     else:
-        _one(s, cmd, name, "MakeNotReady", {}, now)
+        _one(s, c, "MakeNotReady", {})
 
 
-def work_ready(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def work_ready(s: AgentSession, c: Cmd) -> None:
     if not s.driver.ucce:
         raise Refused(ScError.CMD_NOT_SUPPORTED, "error.not_on_flavour", Flavour="UCCX")
     _need_login(s)
     if not s.calls.calls or s.state == "RESERVED":
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
-    _one(s, cmd, name, "MakeWorkReady", {}, now)
+    _one(s, c, "MakeWorkReady", {})
 
 
-def wrap_up_reason(s: AgentSession, cmd: str, name: str, sp: str, p: Params,
-                   now: float) -> None:
+def wrap_up_reason(s: AgentSession, c: Cmd) -> None:
+    _, _, sp, p, _ = c
     _need_login(s)
     if s.state not in ("WORK", "WORK_READY"):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
@@ -175,57 +190,64 @@ def wrap_up_reason(s: AgentSession, cmd: str, name: str, sp: str, p: Params,
     if ended is None or (tid and tid != ended.tracking_id):
         raise Refused(ScError.INVALID_ITEM_TRACKING_ID, "error.unknown_call",
                       TrackingID=tid or "-")
-    _one(s, cmd, name, "UpdateCallData", {"DialogId": ended.tracking_id,
-                                          "WrapUpReason": reason}, now)
+    _one(s, c, "UpdateCallData", {"DialogId": ended.tracking_id,
+                                  "WrapUpReason": reason})
 
 
 # -- calls ----------------------------------------------------------------------------------
 
-def make_call(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def make_call(s: AgentSession, c: Cmd) -> None:
+    _, _, sp, p, _ = c
     _need_login(s)
     number = _number(p, sp)
     if s.state != "NOT_READY" or s.calls.calls:
         raise Refused(ScError.ERROR, "error.make_call_state", State=_state_name(s))
-    _one(s, cmd, name, "MakeCall", {"Number": number}, now)
+    _one(s, c, "MakeCall", {"Number": number})
 
 
-def answer(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def answer(s: AgentSession, c: Cmd) -> None:
+    _, _, _, p, _ = c
     _need_login(s)
     call = _call(s, p, states=("ALERTING",), what="ringing")
-    _one(s, cmd, name, "AnswerCall", {"DialogId": call.tracking_id}, now)
+    _one(s, c, "AnswerCall", {"DialogId": call.tracking_id})
 
 
-def release(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def release(s: AgentSession, c: Cmd) -> None:
+    _, _, _, p, _ = c
     _need_login(s)
     call = _call(s, p, states=("ACTIVE", "HELD", "INITIATING", "INITIATED", "ALERTING"),
                  what="current", pick=s.calls.current)
-    _one(s, cmd, name, "ReleaseCall", {"DialogId": call.tracking_id}, now)
+    _one(s, c, "ReleaseCall", {"DialogId": call.tracking_id})
 
 
-def hold(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def hold(s: AgentSession, c: Cmd) -> None:
+    _, _, _, p, _ = c
     _need_login(s)
     call = _call(s, p, states=("ACTIVE",), what="active")
-    _one(s, cmd, name, "HoldCall", {"DialogId": call.tracking_id}, now)
+    _one(s, c, "HoldCall", {"DialogId": call.tracking_id})
 
 
-def retrieve(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def retrieve(s: AgentSession, c: Cmd) -> None:
+    _, _, _, p, _ = c
     _need_login(s)
     call = _call(s, p, states=("HELD",), what="held")
-    _one(s, cmd, name, "RetrieveCall", {"DialogId": call.tracking_id}, now)
+    _one(s, c, "RetrieveCall", {"DialogId": call.tracking_id})
 
 
-def consult(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def consult(s: AgentSession, c: Cmd) -> None:
+    _, _, sp, p, _ = c
     _need_login(s)
     number = _number(p, sp)
     call = _call(s, p, states=("ACTIVE",), what="active")
     if s.calls.consult_of(call.tracking_id) is not None:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
                       CallState="already consulting")
-    _one(s, cmd, name, "ConsultCall", {"Destination": number,
-                                       "DialogId": call.tracking_id}, now)
+    _one(s, c, "ConsultCall", {"Destination": number,
+                               "DialogId": call.tracking_id})
 
 
-def complete(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def complete(s: AgentSession, c: Cmd) -> None:
+    _, name, _, p, _ = c
     _need_login(s)
     tid = p.get("trackingid", "")
     if tid:
@@ -241,29 +263,31 @@ def complete(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: floa
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.no_call",
                       What="answered consult")
     gc = "TransferCall" if name == "TransferComplete" else "ConferenceCall"
-    _one(s, cmd, name, gc, {"Extension": consult_leg.other_party,
-                            "DialogId": consult_leg.parent}, now)
+    _one(s, c, gc, {"Extension": consult_leg.other_party,
+                            "DialogId": consult_leg.parent})
 
 
-def blind_transfer(s: AgentSession, cmd: str, name: str, sp: str, p: Params,
-                   now: float) -> None:
+def blind_transfer(s: AgentSession, c: Cmd) -> None:
+    _, _, sp, p, _ = c
     if not s.driver.ucce:
         raise Refused(ScError.CMD_NOT_SUPPORTED, "error.not_on_flavour", Flavour="UCCX")
     _need_login(s)
     number = _number(p, sp)
     call = _call(s, p, states=("ACTIVE",), what="active")
-    _one(s, cmd, name, "SingleStepTransfer", {"Destination": number,
-                                              "DialogId": call.tracking_id}, now)
+    _one(s, c, "SingleStepTransfer", {"Destination": number,
+                                              "DialogId": call.tracking_id})
 
 
-def dtmf(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def dtmf(s: AgentSession, c: Cmd) -> None:
+    _, _, sp, p, _ = c
     _need_login(s)
     digits = _number(p, sp, "digits")
     call = _call(s, p, states=("ACTIVE",), what="active")
-    _one(s, cmd, name, "SendDTMF", {"Digits": digits, "DialogId": call.tracking_id}, now)
+    _one(s, c, "SendDTMF", {"Digits": digits, "DialogId": call.tracking_id})
 
 
-def switch(s: AgentSession, cmd: str, name: str, sp: str, p: Params, now: float) -> None:
+def switch(s: AgentSession, c: Cmd) -> None:
+    cmd, name, sp, p, now = c
     _need_login(s)
     tid = p.get("trackingid", "") or sp
     if not tid:
@@ -291,11 +315,10 @@ COMMAND_TABLE: Mapping[str, Handler] = {
 }
 
 
-def dispatch(s: AgentSession, cmd: str, name: str, string_param: str, p: Params,
-             now: float) -> None:
-    handler = COMMAND_TABLE.get(name)
+def dispatch(s: AgentSession, c: Cmd) -> None:
+    handler = COMMAND_TABLE.get(c.name)
     if handler is None:
         raise Refused(ScError.CMD_NOT_SUPPORTED, "error.not_supported")
     if not s.ctx.gc_available:
         raise Refused(ScError.NETWORK_ERROR, "error.network")
-    handler(s, cmd, name, string_param, p, now)
+    handler(s, c)

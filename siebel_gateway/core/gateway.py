@@ -22,7 +22,7 @@ from ..gc.codec import GcCodec, GcDecodeError, GcEncodeError, GcEvent
 from .broker_messages import BrokerMessage
 from .driver import DriverConfigError, DriverSettings, parse_driver_params, service_values
 from .effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
-from .scs_wire import Request, RpcError, ScError, WireError, error_message, result_message
+from .scs_wire import Request, ScError, WireError, error_message, result_message
 from .session import AgentSession
 from .texts import Catalog
 from .vocabulary import COMMANDS, EVENTS

@@ -124,9 +124,9 @@ def _check_params(method: str, raw: object, rid: RequestId) -> Request | WireErr
         return WireError(rid, RpcError.INVALID_PARAMS, f"{method}: params must be an object "
                                                        f"with named members")
     out: dict[str, Any] = {}
-    for name, kind in METHODS[method]:
-        optional = kind.endswith("?")
-        kind = kind.rstrip("?")
+    for name, spec in METHODS[method]:
+        optional = spec.endswith("?")
+        kind = spec.rstrip("?")
         value = raw.get(name)
         if value is None:
             if not optional:

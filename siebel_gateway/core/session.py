@@ -267,10 +267,10 @@ class AgentSession:
 
     def invoke(self, cmd_track_id: str, name: str, string_param: str,
                params: Iterable[tuple[str, str]], now: float) -> tuple[int, str]:
-        from .commands import dispatch  # the command table lives beside the session
+        from .commands import Cmd, dispatch  # the command table lives beside the session
 
         try:
-            dispatch(self, cmd_track_id, name, string_param.strip(), _params(params), now)
+            dispatch(self, Cmd(cmd_track_id, name, string_param.strip(), _params(params), now))
         except Refused as exc:
             return int(exc.code), self.t(exc.key, Command=name, **exc.values)
         return 0, ""

@@ -123,6 +123,20 @@ class GcCodec:
             return shape.name, {**values, **body}
         raise GcDecodeError("unknown", f"no GC command has JMSType {_clip(jms_type)!r}")
 
+    def redacted_body(self, message: BrokerMessage, secret: str = "Password") -> str:
+        """The body with the ``secret`` field shown as ``***`` unless it is already
+        encrypted (``3DES:...``): what traces and logs may show of a Connect or Login."""
+        try:
+            name, values = self.parse_command(message)
+        except GcDecodeError:
+            return message.body
+        value = values.get(secret)
+        if value is None or value.startswith("3DES:"):
+            return message.body
+        values[secret] = "***"
+        shape = self.dialect.commands[name]
+        return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), shape.body_template)
+
     # -- events ---------------------------------------------------------------------
 
     def encode_event(self, name: str, agent_id: str, values: Mapping[str, FieldValue]) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
@@ -43,7 +43,7 @@ class Client:
 
     def __post_init__(self) -> None:
         self.protocol = ScsProtocol(self.rig.service)
-        self.protocol.makeConnection(self.transport)
+        cast(Any, self.protocol).makeConnection(self.transport)
 
     def send_raw(self, data: bytes) -> None:
         self.protocol.dataReceived(data)
@@ -51,8 +51,9 @@ class Client:
         self.collect()
 
     def collect(self) -> None:
-        data = self.transport.value()
-        self.transport.clear()
+        transport: Any = self.transport
+        data = transport.value()
+        transport.clear()
         for line in data.splitlines():
             msg = json.loads(line)
             if "method" in msg:
