@@ -131,7 +131,8 @@ def _state(s: AgentSession, e: GcEvent, now: float) -> None:
     if (state, s.pending_state, s.reason_code) == before and not first:
         return
     _wrap_up_items(s, before[0], now)
-    if state != before[0] or s.reason_code != before[2] or first:
+    if state != before[0] or first or (s.pending_state == before[1]
+                                       and s.reason_code != before[2]):
         s.agent_event(now)
         if not first:
             _status(s)

@@ -13,7 +13,7 @@ from typing import Any, cast
 from twisted.internet.task import Clock
 from twisted.internet.testing import StringTransport
 
-from siebel_gateway.adapters.gateway_service import GatewayService, ScsProtocol
+from siebel_gateway.adapters.gateway_service import GatewayService, NoTrace, ScsProtocol
 from siebel_gateway.adapters.memory_link import MemoryBroker
 from siebel_gateway.core.broker_messages import BrokerMessage
 from siebel_gateway.core.gateway import GatewayCore, GatewayOptions
@@ -89,6 +89,8 @@ class Agent:
     client: Client
     service: str
     cmd: int = 0
+    #: The toolbar as the last CacheCommandInformation seen by ``take`` left it.
+    flags: dict[str, int] = field(default_factory=dict)
 
     def invoke(self, name: str, string_param: str = "", **params: str) -> dict[str, Any]:
         self.cmd += 1
@@ -97,7 +99,12 @@ class Agent:
                                 params=[[k, v] for k, v in params.items()])
 
     def take(self) -> list[dict[str, Any]]:
-        return self.client.take()
+        out = self.client.take()
+        for c in out:
+            if c["method"] == "CacheCommandInformation":
+                p = c["params"]
+                self.flags = dict(zip(p["commands"], p["statuses"], strict=True))
+        return out
 
     def names(self) -> list[str]:
         """Callback names since the last take; HandleEvent shown as its event name."""
@@ -125,10 +132,11 @@ class Rig:
         self.codec = GcCodec(DIALECT, queue="Connector1", client_destination="gw1")
         self.core = GatewayCore(self.codec, CATALOG, self.options, encrypt=self.encrypt)
         self.link = self.broker.link()
-        self.service = GatewayService(self.core, self.link, self.clock, wall=self.clock.seconds)
         self.sent: list[BrokerMessage] = []
-        self.broker_spy = self.broker.link()
-        self.broker_spy.subscribe("/queue/Connector1", self.sent.append)
+        tap = NoTrace()
+        tap.gc_out = lambda message, now: self.sent.append(message)  # type: ignore[method-assign]
+        self.service = GatewayService(self.core, self.link, self.clock, wall=self.clock.seconds,
+                                      tap=tap)
         self.service.start()
         self.pump()
 
