@@ -272,7 +272,7 @@ class AgentSession:
         try:
             dispatch(self, Cmd(cmd_track_id, name, string_param.strip(), _params(params), now))
         except Refused as exc:
-            return int(exc.code), self.t(exc.key, Command=name, **exc.values)
+            return int(exc.code), self.t(exc.key, **{"Command": name, **exc.values})
         return 0, ""
 
     def timer(self, key: str, now: float) -> None:
