@@ -101,3 +101,25 @@ class MemoryLink:
             return d
         self.broker._route(message)
         return cast(Deferred[None], succeed(None))
+
+    def interrupt(self, reason: str = "connection to the broker lost") -> None:
+        """Behave like a lost broker connection (demo and tests): publishes fail,
+        subscriptions stop, status handlers hear ``up=False``."""
+        if not self._up:
+            return
+        self._up = False
+        self.broker._drop(self)
+        for cb in list(self._status):
+            cb(LinkStatus(up=False, reason=reason))
+
+    def resume(self) -> None:
+        """The connection is back: re-subscribe and report ``recovered=True``."""
+        if self._up:
+            return
+        self._up = True
+        for destination, handler in self._pending:
+            self.broker._subscribe(destination, self, handler)
+        status = LinkStatus(up=True, reason="reconnected to the in-process broker",
+                            broker="memory://", recovered=True)
+        for cb in list(self._status):
+            cb(status)

@@ -320,9 +320,11 @@ class GatewayCore:
         skew = now - int(stamp) / 1000
         if abs(skew) > self.options.clock_skew_warning:
             self._skew_warned = True
-            self.log("warn", "the GC's clock is {skew:+.1f} s from this gateway's (warning "
-                     "bound {bound:g} s): call times in Siebel will be off; synchronise both "
-                     "with NTP", skew=-skew, bound=self.options.clock_skew_warning)
+            self.log("warn", "the GC's clock is {seconds:.1f} s {direction} this gateway's "
+                     "(warning bound {bound:g} s): call times in Siebel will be off; "
+                     "synchronise both with NTP", seconds=abs(skew),
+                     direction="behind" if skew > 0 else "ahead of",
+                     bound=self.options.clock_skew_warning)
 
     def _system(self, event: GcEvent, now: float) -> None:
         was = self.gc_available
