@@ -1,0 +1,123 @@
+"""``siebel-gateway serve`` as a process: refusals at start name file, line and problem;
+a good start serves the SCS protocol over real TCP (here on the embedded memory:// GC)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .scs_client import ScsSocketClient
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "def_templates"
+
+
+def serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "siebel_gateway.cli", "serve", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, **(env or {})})
+
+
+def refused(*args: str) -> str:
+    p = serve(*args)
+    _, err = p.communicate(timeout=30)
+    assert p.returncode == 2, err
+    assert "Traceback" not in err
+    return err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_bad_gateway_file_is_refused_with_line_and_column(tmp_path: Path) -> None:
+    cfg = tmp_path / "gw.def"
+    cfg.write_text('[Server]\nListen = "localhost"\n[Broker]\nUrl = "amqp://x"\n'
+                   '[GenericConnector]\nCommandTimeoutSeconds = "soon"\n')
+    err = refused("--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def"))
+    assert f"{cfg}:2:10: error: listen address 'localhost' is not HOST:PORT" in err
+    assert f"{cfg}:4:7: error: broker URL 'amqp://x' is not memory://" in err
+    assert f"{cfg}:6:25: error: CommandTimeoutSeconds must be a number" in err
+
+
+def test_unsupported_device_names_in_the_siebel_def_are_listed(tmp_path: Path) -> None:
+    siebel = tmp_path / "s.def"
+    siebel.write_text((TEMPLATES / "siebel-ucce.def").read_text().replace(
+        'DeviceCommand   = "HoldCall"', 'DeviceCommand   = "ParkCall"').replace(
+        'DeviceEvent         = "EventDialing"', 'DeviceEvent         = "EventOffHook"'))
+    err = refused("--config", str(TEMPLATES / "gateway.def"), "--def", str(siebel))
+    assert "DeviceCommand 'ParkCall' is not supported by the gateway" in err
+    assert "DeviceEvent 'EventOffHook' is not sent by the gateway" in err
+    assert f"{siebel}:217:" in err
+
+
+def test_secure_password_without_a_key_is_refused(tmp_path: Path) -> None:
+    siebel = tmp_path / "s.def"
+    siebel.write_text((TEMPLATES / "siebel-ucce.def").read_text().replace(
+        'Driver:UseSecurePassword       = "FALSE"', 'Driver:UseSecurePassword       = "TRUE"'))
+    err = refused("--config", str(TEMPLATES / "gateway.def"), "--def", str(siebel))
+    assert "sets UseSecurePassword = TRUE but" in err and "names no Triple-DES key" in err
+
+
+def test_missing_files_and_bad_overrides_are_refused() -> None:
+    err = refused("--config", "/nonexistent/gw.def", "--def", "x.def")
+    assert "cannot read gateway file /nonexistent/gw.def" in err
+    err = refused("--config", str(TEMPLATES / "gateway.def"), "--def",
+                  str(TEMPLATES / "siebel-ucce.def"), "--listen", "nowhere")
+    assert "listen address 'nowhere' is not HOST:PORT" in err
+
+
+@pytest.fixture
+def embedded_gateway(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    port = free_port()
+    trace = tmp_path / "trace.jsonl"
+    p = serve("--config", str(TEMPLATES / "gateway.def"), "--def",
+              str(TEMPLATES / "siebel-ucce.def"), "--listen", f"127.0.0.1:{port}",
+              "--trace", str(trace), "--log-format", "json",
+              "--log-file", str(tmp_path / "gw.log"))
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert p.poll() is None, p.communicate()[1]
+            time.sleep(0.05)
+    yield port, tmp_path
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=20)
+
+
+def test_serve_on_the_embedded_default_over_real_tcp(embedded_gateway: tuple[int, Path]) -> None:
+    port, tmp = embedded_gateway
+    c = ScsSocketClient("127.0.0.1", port)
+    assert c.call("APIVersion") == {"code": 0, "version": 2}
+    d = c.call("CreateISCDriverInstance", mediaType="Voice", language="ENU",
+               connectString="", params=[])
+    lists = c.call("RequestCommandEventList", mediaType="Voice")
+    assert "TransferMute" in lists["commands"] and "EventRinging" in lists["events"]
+    s = c.call("RequestService", driver=d["driver"], connectString="",
+               params=[["AgentId", "1001"], ["Extension", "2001"]])["service"]
+    r = c.call("InvokeCommand", service=s, cmdTrackId="1", name="LogIn", stringParam="",
+               params=[["AgentId", "1001"], ["AgentPin", "secret1001"],
+                       ["Extension", "2001"]])
+    assert r == {"code": 0}
+    login = c.wait_event("EventAgentLogin")
+    assert login["fields"]["AgentState"] == "NOT_READY"
+    c.close()
+    time.sleep(0.3)
+    log = (tmp / "gw.log").read_text()
+    assert "secret1001" not in log and '"log_format"' in log
+    trace = (tmp / "trace.jsonl").read_text()
+    assert "secret1001" not in trace and '"Login#1001"' in trace
