@@ -102,7 +102,8 @@ class Dialog:
     consult_of: str = ""  # the agent who placed this consult leg
 
     def party(self, agent_id: str) -> Party | None:
-        return next((p for p in self.parties if p.agent == agent_id), None)
+        """The agent's newest leg: an agent who left and was conferenced back in has two."""
+        return next((p for p in reversed(self.parties) if p.agent == agent_id), None)
 
     def live(self) -> list[Party]:
         return [p for p in self.parties if p.state not in ("DROPPED", "WRAP_UP")]

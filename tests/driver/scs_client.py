@@ -16,6 +16,8 @@ class ScsSocketClient:
         self.buf = b""
         self.next_id = 0
         self.callbacks: list[dict[str, Any]] = []
+        #: Every callback received, in order, never consumed.
+        self.history: list[dict[str, Any]] = []
         self.results: dict[Any, dict[str, Any]] = {}
 
     def close(self) -> None:
@@ -35,6 +37,7 @@ class ScsSocketClient:
             msg = json.loads(line)
             if "method" in msg:
                 self.callbacks.append(msg)
+                self.history.append(msg)
             else:
                 self.results[msg["id"]] = msg.get("result") or {"rpc_error": msg["error"]}
         return True
@@ -68,6 +71,10 @@ class ScsSocketClient:
                 seen = [c["params"].get("name", c["method"]) for c in self.callbacks]
                 raise TimeoutError(f"no {name} {fields} within the timeout; saw {seen}")
             self._read(deadline)
+
+    def history_names(self) -> list[str]:
+        return [c["params"]["name"] if c["method"] == "HandleEvent" else c["method"]
+                for c in self.history]
 
     def wait_callback(self, method: str, timeout: float | None = None) -> dict[str, Any]:
         deadline = time.monotonic() + (timeout or self.timeout)

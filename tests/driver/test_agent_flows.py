@@ -3,16 +3,18 @@ simulator and back), asserting the callbacks SCS sees, in order."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from .harness import Rig
 
 
-def fields_of(callbacks: list[dict], name: str) -> dict[str, str]:
+def fields_of(callbacks: list[dict[str, Any]], name: str) -> dict[str, str]:
     found = [c for c in callbacks if c["method"] == "HandleEvent" and c["params"]["name"] == name]
     assert found, f"no {name} in {[c['method'] for c in callbacks]}"
     return dict(found[-1]["params"]["fields"])
 
 
-def statuses(callbacks: list[dict]) -> dict[str, int]:
+def statuses(callbacks: list[dict[str, Any]]) -> dict[str, int]:
     cache = [c for c in callbacks if c["method"] == "CacheCommandInformation"][-1]["params"]
     return dict(zip(cache["commands"], cache["statuses"], strict=True))
 
