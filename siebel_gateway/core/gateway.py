@@ -68,6 +68,7 @@ class GatewayCore:
         self._skew_warned = False
         self._counter = 0
         self._hello_outstanding = False
+        self._touched: list[AgentSession] = []
 
     # -- context for sessions ----------------------------------------------------------------
 
@@ -89,10 +90,23 @@ class GatewayCore:
         return self._encrypt(password)
 
     def take(self) -> list[Effect]:
-        for s in list(self.services.values()):
-            self.out.extend(s.take())
+        """Effects of the last input: the core's own, then those of each session the input
+        reached (only those: the toolbar check is per touched session, not per agent)."""
+        for s in self._touched:
+            if s.handle in self.services:
+                self.out.extend(s.take())
+        self._touched.clear()
         out, self.out = self.out, []
         return out
+
+    def _touch(self, s: AgentSession) -> AgentSession:
+        if s not in self._touched:
+            self._touched.append(s)
+        return s
+
+    def _touch_all(self) -> None:
+        for s in self.services.values():
+            self._touch(s)
 
     def log(self, level: str, text: str, **fields: Any) -> None:
         self.out.append(Log(level, text, fields))
@@ -122,7 +136,7 @@ class GatewayCore:
 
     def _service(self, connection: int, handle: str) -> AgentSession | None:
         s = self.services.get(handle)
-        return s if s is not None and s.connection == connection else None
+        return self._touch(s) if s is not None and s.connection == connection else None
 
     def _bad_handle(self, kind: str, handle: str) -> tuple[int, str, dict[str, Any]]:
         return (int(ScError.INVALID_HANDLE), f"{kind} handle {handle!r} is unknown on this "
@@ -166,7 +180,7 @@ class GatewayCore:
             return self._bad_handle("driver", p["driver"])
         handle = self._new_handle("svc")
         session = AgentSession(handle, c, d.settings, service_values(p["params"]), self)
-        self.services[handle] = session
+        self.services[handle] = self._touch(session)
         d.services.append(handle)
         session.started()
         if not self.gc_available:
@@ -310,7 +324,7 @@ class GatewayCore:
                 self.log("debug", "GC event {event} for agent {agent} that no service has "
                          "logged in", event=event.name, agent=event.agent_id)
             else:
-                s.gc_event(event, now)
+                self._touch(s).gc_event(event, now)
         return self.take()
 
     def _check_skew(self, message: BrokerMessage, now: float) -> None:
@@ -334,6 +348,7 @@ class GatewayCore:
                 self._hello_outstanding = False
                 self.out.append(CancelTimer("gateway:answer"))
                 self.out.append(StartTimer("gateway:beat", self.options.heartbeat))
+        self._touch_all()
         for s in list(self.services.values()):
             s.gc_system(event, now)
         self._availability_changed(was, now, "status.gc_out_of_service")
@@ -344,6 +359,7 @@ class GatewayCore:
             return
         self.log("info" if now_up else "warn", "Generic Connector {state}",
                  state="available" if now_up else "unavailable")
+        self._touch_all()
         for s in list(self.services.values()):
             if now_up:
                 s.gc_back(now)
@@ -366,13 +382,13 @@ class GatewayCore:
         else:
             s = self.services.get(key.split(":", 1)[0])
             if s is not None:
-                s.timer(key, now)
+                self._touch(s).timer(key, now)
         return self.take()
 
     def publish_failed(self, ref: str, why: str, now: float) -> list[Effect]:
         s = self.services.get(ref.split(":", 1)[0])
         if s is not None:
-            s.publish_failed(ref, why)
+            self._touch(s).publish_failed(ref, why)
         else:
             self.log("warn", "GC command {ref} was not sent: {why}", ref=ref, why=why)
         return self.take()

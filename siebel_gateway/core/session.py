@@ -148,7 +148,7 @@ class AgentSession:
         self.resyncing = False
         self._seq = 0
         self._callbacks: list[dict[str, Any]] = []
-        self._last_cache: list[tuple[str, int]] | None = None
+        self._last_cache: tuple[tuple[str, int], ...] | None = None
         self._last_object: tuple[str, ...] | None = None
         self.released = False
 

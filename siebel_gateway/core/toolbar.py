@@ -7,6 +7,7 @@ it reads like the toolbar it drives.  Flags are SCAPI's ``SCCommandFlag`` bits.
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass
 
 from .vocabulary import COMMANDS
@@ -91,7 +92,9 @@ def _rules(s: Snapshot) -> dict[str, tuple[bool, Flag]]:
     }
 
 
-def command_statuses(s: Snapshot) -> list[tuple[str, int]]:
+@functools.lru_cache(maxsize=4096)
+def command_statuses(s: Snapshot) -> tuple[tuple[str, int], ...]:
+    """Cached: agents move among a few hundred distinct situations."""
     rules = _rules(s)
     out: list[tuple[str, int]] = []
     for name in COMMANDS:
@@ -106,4 +109,4 @@ def command_statuses(s: Snapshot) -> list[tuple[str, int]]:
         if not enabled or not s.gc_available:
             flags = (flags | Flag.DISABLED) & ~Flag.BLINKING
         out.append((name, int(flags)))
-    return out
+    return tuple(out)
