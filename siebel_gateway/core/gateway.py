@@ -14,6 +14,7 @@ command is refused at once with SC_EC_NETWORK_ERROR.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,8 +122,8 @@ class GatewayCore:
         try:
             code, error, extra = handler(connection, item.params, now)
         except Exception as exc:  # a gateway bug must not cost the connection or others
-            self.log("error", "internal error on {method}: {error!r}", method=item.method,
-                     error=exc)
+            self.log("error", "internal error on {method}: {error!r}\n{traceback}",
+                     method=item.method, error=exc, traceback=traceback.format_exc())
             self.out.append(ToScs(connection, error_message(
                 item.id, -32603, f"internal error while handling {item.method}; the gateway "
                                  "log has the details")))
