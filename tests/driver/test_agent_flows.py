@@ -249,3 +249,21 @@ def test_release_without_force_logout_keeps_the_agent_signed_in() -> None:
     a.client.call("ReleaseISCServiceInstance", service=a.service)
     rig.pump()
     assert rig.model.agents["1001"].state == "NOT_READY"
+
+
+def test_many_drivers_and_services_on_one_connection_keep_their_callbacks_apart() -> None:
+    rig = Rig()
+    c = rig.client()
+    a = rig.logged_in("1001", "2001", client=c)
+    b = rig.logged_in("1002", "2002", client=c)
+    x = rig.agent(c, agent_id="1003", extension="2003")
+    assert len({a.service, b.service, x.service}) == 3
+    assert len(rig.core.drivers) == 3
+    a.invoke("ChangeReadyState")
+    b.invoke("ChangeNotReadyState", ReasonCode="2")
+    cbs = c.take()
+    by_service: dict[str, list[str]] = {}
+    for cb in cbs:
+        if cb["method"] == "HandleEvent":
+            by_service.setdefault(cb["params"]["service"], []).append(cb["params"]["name"])
+    assert by_service == {a.service: ["EventAgentReady"], b.service: ["EventAgentNotReady"]}

@@ -121,3 +121,65 @@ def test_serve_on_the_embedded_default_over_real_tcp(embedded_gateway: tuple[int
     assert "secret1001" not in log and '"log_format"' in log
     trace = (tmp / "trace.jsonl").read_text()
     assert "secret1001" not in trace and '"Login#1001"' in trace
+
+
+def _self_signed(tmp: Path) -> tuple[Path, Path]:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), False)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp / "cert.pem", tmp / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def test_serve_over_tls(tmp_path: Path) -> None:
+    import json
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+    port = free_port()
+    cfg = tmp_path / "gw.def"
+    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{port}"\nTlsCertificate = "{cert}"\n'
+                   f'TlsKey = "{key}"\n')
+    p = serve("--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def"))
+    try:
+        context = ssl.create_default_context(cafile=str(cert))
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+                break
+            except OSError:
+                assert p.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(b'{"jsonrpc":"2.0","id":1,"method":"APIVersion"}\n')
+            line = tls.makefile("rb").readline()
+        assert json.loads(line) == {"jsonrpc": "2.0", "id": 1,
+                                    "result": {"code": 0, "version": 2}}
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=20)
+
+
+def test_tls_needs_both_files(tmp_path: Path) -> None:
+    cfg = tmp_path / "gw.def"
+    cfg.write_text('[Server]\nTlsCertificate = "cert.pem"\n')
+    err = refused("--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def"))
+    assert "TlsCertificate and TlsKey go together" in err
