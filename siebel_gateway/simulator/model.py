@@ -36,6 +36,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ..core.effects import CancelTimer, StartTimer
 from ..gc.codec import FieldValue, GcCodec
 from .data import Agent, SimulatorData
 
@@ -51,17 +52,6 @@ MAX_CONFERENCE = 4
 class Emit:
     destination: str  # client destination name (the topic is made by the runner)
     text: str
-
-
-@dataclass(frozen=True)
-class StartTimer:
-    key: str
-    delay: float
-
-
-@dataclass(frozen=True)
-class CancelTimer:
-    key: str
 
 
 Output = Emit | StartTimer | CancelTimer
