@@ -18,7 +18,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..core.broker_messages import BrokerMessage
-from ..core.effects import CancelTimer, CloseConnection, Effect, Log, Publish, StartTimer, ToScs
+from ..core.effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
 from ..core.gateway import GatewayCore
 from ..core.scs_wire import LineDecoder, encode
 from ..ports import Clock
@@ -123,10 +123,6 @@ class GatewayService:
                 self._cancel(e.key)
             elif isinstance(e, Log):
                 getattr(log, e.level)(e.text, **e.fields)
-            elif isinstance(e, CloseConnection):
-                proto = self.connections.get(e.connection)
-                if proto is not None:
-                    cast(Any, proto.transport).loseConnection()
 
     def _publish(self, e: Publish) -> None:
         self.tap.gc_out(e.message, self.wall())

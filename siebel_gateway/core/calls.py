@@ -29,7 +29,7 @@ from .vocabulary import scs_call_type
 
 __all__ = ["Call", "CallBook", "Change"]
 
-LIVE = ("ALERTING", "INITIATING", "INITIATED", "ACTIVE", "HELD", "FAILED")
+LIVE = ("ALERTING", "INITIATING", "INITIATED", "ACTIVE", "HELD")
 GONE = ("DROPPED", "WRAP_UP")
 
 
@@ -116,7 +116,7 @@ class CallBook:
 
     def _new(self, event: str, dialog: str, mine: str, fields: Mapping[str, object],
              now: float) -> list[Change]:
-        if mine not in LIVE or mine == "FAILED":
+        if mine not in LIVE:
             return []
         gc_type = _text(fields, "CallType") or ("CONSULT" if event == "ConsultCall" else "")
         from_addr = _text(fields, "FromAddress") or _text(fields, "ANI")

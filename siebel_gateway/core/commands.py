@@ -74,7 +74,7 @@ def _call(s: AgentSession, p: Params, *, states: tuple[str, ...], what: str,
           pick: Callable[[], Call | None] | None = None) -> Call:
     tid = p.get("trackingid", "")
     if tid:
-        call = s.find_call(tid.removesuffix("-wrapup"), "")
+        call = s.find_call(tid.removesuffix("-wrapup"))
     else:
         candidates = s.calls.in_state(*states)
         if pick is not None:
@@ -251,7 +251,7 @@ def complete(s: AgentSession, c: Cmd) -> None:
     _need_login(s)
     tid = p.get("trackingid", "")
     if tid:
-        call = s.find_call(tid, name)
+        call = s.find_call(tid)
         consult_leg = call if call.placed and call.call_type == "CONSULT" \
             else s.calls.consult_of(call.tracking_id)
     else:
@@ -292,7 +292,7 @@ def switch(s: AgentSession, c: Cmd) -> None:
     tid = p.get("trackingid", "") or sp
     if not tid:
         raise Refused(ScError.ERROR, "error.missing_param", Param="TrackingID")
-    target = s.find_call(tid, name)
+    target = s.find_call(tid)
     if target.state == "ACTIVE":
         return
     if target.state != "HELD":

@@ -10,8 +10,7 @@ from typing import Any
 
 from .broker_messages import BrokerMessage
 
-__all__ = ["CancelTimer", "CloseConnection", "Effect", "Log", "Publish", "StartTimer",
-           "ToScs"]
+__all__ = ["CancelTimer", "Effect", "Log", "Publish", "StartTimer", "ToScs"]
 
 
 @dataclass(frozen=True)
@@ -42,12 +41,6 @@ class CancelTimer:
 
 
 @dataclass(frozen=True)
-class CloseConnection:
-    connection: int
-    reason: str
-
-
-@dataclass(frozen=True)
 class Log:
     """A log line; ``fields`` never hold secrets (the core redacts before logging)."""
 
@@ -56,4 +49,4 @@ class Log:
     fields: Mapping[str, Any] = field(default_factory=dict)
 
 
-Effect = ToScs | Publish | StartTimer | CancelTimer | CloseConnection | Log
+Effect = ToScs | Publish | StartTimer | CancelTimer | Log

@@ -47,10 +47,6 @@ def call_fields(s: AgentSession, call: Call, now: float) -> list[list[str]]:
     return fields
 
 
-def _text(e: GcEvent, name: str) -> str:
-    return e.text(name)
-
-
 def handle_gc_event(s: AgentSession, e: GcEvent, now: float) -> None:
     from .session import Phase
 
@@ -61,14 +57,14 @@ def handle_gc_event(s: AgentSession, e: GcEvent, now: float) -> None:
     if e.name == "State":
         _state(s, e, now)
     elif e.name == "AgentInfo":
-        s.full_name = _text(e, "FullName") or " ".join(
-            x for x in (_text(e, "FirstName"), _text(e, "LastName")) if x)
-        s.event("EventAgentInfo", [*s.base_fields(now), ["FirstName", _text(e, "FirstName")],
-                                   ["LastName", _text(e, "LastName")],
+        s.full_name = e.text("FullName") or " ".join(
+            x for x in (e.text("FirstName"), e.text("LastName")) if x)
+        s.event("EventAgentInfo", [*s.base_fields(now), ["FirstName", e.text("FirstName")],
+                                   ["LastName", e.text("LastName")],
                                    ["FullName", s.full_name],
                                    ["IsSupervisor", "TRUE" if e.fields.get("IsSupervisor")
                                     else "FALSE"],
-                                   ["WrapUpMode", _text(e, "WrapUpMode")]])
+                                   ["WrapUpMode", e.text("WrapUpMode")]])
     elif e.name == "ReasonCodes":
         _reasons(s, e, now)
     elif s.phase in (Phase.LOGGED_IN, Phase.LOGGING_IN):
@@ -80,8 +76,8 @@ def handle_gc_event(s: AgentSession, e: GcEvent, now: float) -> None:
 
 
 def _error(s: AgentSession, e: GcEvent, now: float) -> None:
-    gc_command = _text(e, "Command")
-    code, message = _text(e, "ErrorCode"), _text(e, "Message")
+    gc_command = e.text("Command")
+    code, message = e.text("ErrorCode"), e.text("Message")
     p = next((p for p in s.pending if p.gc_command == gc_command), None) \
         or (next(iter(s.pending), None) if not gc_command else None)
     if p is not None:
@@ -90,14 +86,14 @@ def _error(s: AgentSession, e: GcEvent, now: float) -> None:
     else:
         cmd_id, command = s.untracked.pop(gc_command, ("0", gc_command or "?"))
     values = {"Command": command, "AgentId": s.agent_id, "Extension": s.extension,
-              "Message": message or _text(e, "ErrorType"), "Code": code or "?"}
+              "Message": message or e.text("ErrorType"), "Code": code or "?"}
     key = f"gc.{code}"
     text = s.t(key, **values) if s.ctx.catalog.lookup(s.driver.language, key) \
         else s.t("error.gc", **values)
     s.log("warn", "GC refused {gc_command}: {error_type} {code} {message}",
-          gc_command=gc_command, error_type=_text(e, "ErrorType"), code=code, message=message)
+          gc_command=gc_command, error_type=e.text("ErrorType"), code=code, message=message)
     s.event("EventError", [*s.base_fields(now), ["ErrorCode", code],
-                           ["ErrorType", _text(e, "ErrorType")], ["Message", message],
+                           ["ErrorType", e.text("ErrorType")], ["Message", message],
                            ["Command", command], ["Text", text]])
     if p is not None:
         s._report(p, text)
@@ -109,13 +105,13 @@ def _state(s: AgentSession, e: GcEvent, now: float) -> None:
     from .session import Phase
 
     before = (s.state, s.pending_state, s.reason_code)
-    state = _text(e, "State")
+    state = e.text("State")
     code = e.fields.get("ReasonCode")
-    s.state, s.pending_state = state, _text(e, "PendingState")
+    s.state, s.pending_state = state, e.text("PendingState")
     s.reason_code = "" if code is None or code == -1 else str(code)
-    s.reason_label = _text(e, "ReasonLabel")
-    if _text(e, "Extension"):
-        s.extension = _text(e, "Extension")
+    s.reason_label = e.text("ReasonLabel")
+    if e.text("Extension"):
+        s.extension = e.text("Extension")
     first = s.phase is Phase.LOGGING_IN
     if first:
         s.phase = Phase.LOGGED_IN
@@ -207,7 +203,7 @@ def _wrap_up_items(s: AgentSession, before: str, now: float) -> None:
 
 
 def _reasons(s: AgentSession, e: GcEvent, now: float) -> None:
-    category = _text(e, "Category")
+    category = e.text("Category")
     codes = e.fields.get("Codes") or ()
     labels = e.fields.get("Labels") or ()
     assert isinstance(codes, tuple) and isinstance(labels, tuple)

@@ -15,7 +15,7 @@ command is refused at once with SC_EC_NETWORK_ERROR.
 from __future__ import annotations
 
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -393,6 +393,3 @@ class GatewayCore:
         else:
             self.log("warn", "GC command {ref} was not sent: {why}", ref=ref, why=why)
         return self.take()
-
-    def sessions(self) -> Iterable[AgentSession]:
-        return self.services.values()

@@ -20,7 +20,6 @@ from typing import Any
 __all__ = [
     "DEFAULT_MAX_LINE",
     "METHODS",
-    "KvList",
     "LineDecoder",
     "Request",
     "RpcError",
@@ -37,7 +36,6 @@ __all__ = [
 ]
 
 DEFAULT_MAX_LINE = 1 << 20
-KvList = tuple[tuple[str, str], ...]
 RequestId = str | int | float | None
 
 

@@ -420,7 +420,7 @@ class AgentSession:
 
         call_change(self, change, now)
 
-    def find_call(self, tracking_id: str, command: str) -> Call:
+    def find_call(self, tracking_id: str) -> Call:
         call = self.calls.calls.get(tracking_id)
         if call is None:
             raise Refused(ScError.INVALID_ITEM_TRACKING_ID, "error.unknown_call",
