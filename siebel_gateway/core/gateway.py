@@ -365,7 +365,7 @@ class GatewayCore:
             if now_up:
                 s.gc_back(now)
             else:
-                s.gc_lost(down_key)
+                s.gc_lost(down_key, now)
 
     def timer(self, key: str, now: float) -> list[Effect]:
         if key == "gateway:beat":

@@ -328,11 +328,11 @@ class AgentSession:
 
     # -- GC availability ---------------------------------------------------------------------
 
-    def gc_lost(self, status_key: str) -> None:
+    def gc_lost(self, status_key: str, now: float) -> None:
         for p in list(self.pending):
             self.pending.remove(p)
             self._report(p, self.t("error.network", Command=p.command))
-        self.cb("HandleEvent", name="EventLinkDisconnected", fields=self.base_fields(0.0),
+        self.cb("HandleEvent", name="EventLinkDisconnected", fields=self.base_fields(now),
                 notifyWhenDone=False, trackingId="")
         self.cb("ShowStatusText", text=self.t(status_key))
 
