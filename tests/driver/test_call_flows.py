@@ -188,13 +188,19 @@ def test_dtmf_and_its_refusal_by_the_gc_come_back_with_the_command_id() -> None:
     assert "DTMF digits must be" in err["error"]
 
 
-def test_switch_calls_holds_the_active_one_and_retrieves_the_chosen_one() -> None:
+def consult_answered() -> tuple[Rig, Agent, Agent]:
+    """Agent 1001 on an inbound call, consulting 1002, who has answered."""
     rig = Rig()
     a, b = ready(rig, "1001", "1002")
     rig.control(**CALL)
     a.invoke("AnswerCall")
     a.invoke("TransferInit", PhoneNumber="2002")
     b.invoke("AnswerCall")
+    return rig, a, b
+
+
+def test_switch_calls_holds_the_active_one_and_retrieves_the_chosen_one() -> None:
+    _, a, _ = consult_answered()
     cbs = a.take()
     consult = event(cbs, "EventDialing")["trackingId"]
     main = event(cbs, "EventDialing")["fields"]["ParentTrackingID"]
@@ -208,12 +214,7 @@ def test_switch_calls_holds_the_active_one_and_retrieves_the_chosen_one() -> Non
 
 
 def test_commands_without_tracking_id_never_pick_an_arbitrary_call() -> None:
-    rig = Rig()
-    a, b = ready(rig, "1001", "1002")
-    rig.control(**CALL)
-    a.invoke("AnswerCall")
-    a.invoke("TransferInit", PhoneNumber="2002")
-    b.invoke("AnswerCall")
+    _, a, _ = consult_answered()
     a.invoke("HoldCall")  # holds the consult (the only active call)
     a.take()
     r = a.invoke("RetrieveCall")  # two held calls: which one?
