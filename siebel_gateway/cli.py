@@ -30,6 +30,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .serve import add_parser as add_serve_parser
 
     add_serve_parser(sub)
+    from .trace.cli import add_parser as add_trace_parser
+
+    add_trace_parser(sub)
     return parser
 
 

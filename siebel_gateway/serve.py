@@ -178,13 +178,20 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
     tap = None
     trace_file = trace or settings.trace_file
     if trace_file:
+        from .trace.config import trace_config
         from .trace.record import TraceWriter
 
         try:
+            config = trace_config(codec=codec, options=ready["options"],
+                                  secure_password=ready["encrypt"] is not None,
+                                  dialect_file=settings.dialect, locale_dir=settings.locale_dir)
             tap = TraceWriter(trace_file, max_bytes=settings.trace_max_bytes,
-                              redact_body=codec.redacted_body)
+                              redact_body=codec.redacted_body, config=config,
+                              not_agents=(codec.dialect.system_agent,
+                                          codec.client_destination))
         except OSError as exc:
-            raise StartError(f"cannot write trace file {trace_file}: {exc.strerror}") from None
+            raise StartError(f"cannot write trace file {trace_file}: "
+                             f"{exc.strerror or exc}") from None
         parts["trace"] = tap
     service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap)
     factory = ScsServerFactory(service)

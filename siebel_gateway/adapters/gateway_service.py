@@ -9,7 +9,7 @@ reactor turn, so it never overtakes the effects already decided.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 from typing import Protocol as Protocol_
 
@@ -20,7 +20,7 @@ from twisted.python.failure import Failure
 from ..core.broker_messages import BrokerMessage
 from ..core.effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
 from ..core.gateway import GatewayCore
-from ..core.scs_wire import LineDecoder, encode
+from ..core.scs_wire import LineDecoder, Request, WireError, encode
 from ..ports import Clock
 from .link import BrokerLink, LinkStatus
 
@@ -30,25 +30,42 @@ log = Logger(namespace="siebel_gateway")
 
 
 class TraceTap(Protocol_):
-    """Called at both edges with what crosses them (``trace.record.TraceWriter``)."""
+    """Told every input of the core and every effect it returned, in order
+    (``trace.record.TraceWriter``; the line format is in ``trace/records.py``)."""
 
-    def scs_in(self, connection: int, item: Any, now: float) -> None: ...
-    def scs_out(self, connection: int, message: Any, now: float) -> None: ...
+    def opened(self, connection: int, peer: str, now: float) -> None: ...
+    def closed(self, connection: int, now: float) -> None: ...
+    def scs_in(self, connection: int, item: Request | WireError, now: float) -> None: ...
     def gc_in(self, message: BrokerMessage, now: float) -> None: ...
-    def gc_out(self, message: BrokerMessage, now: float) -> None: ...
+    def link(self, up: bool, reason: str, recovered: bool, now: float) -> None: ...
+    def timer_fired(self, key: str, now: float) -> None: ...
+    def publish_failed(self, ref: str, why: str, now: float) -> None: ...
+    def effects(self, effects: Sequence[Effect], now: float) -> None: ...
 
 
 class NoTrace:
-    def scs_in(self, connection: int, item: Any, now: float) -> None:
+    def opened(self, connection: int, peer: str, now: float) -> None:
         pass
 
-    def scs_out(self, connection: int, message: Any, now: float) -> None:
+    def closed(self, connection: int, now: float) -> None:
+        pass
+
+    def scs_in(self, connection: int, item: Request | WireError, now: float) -> None:
         pass
 
     def gc_in(self, message: BrokerMessage, now: float) -> None:
         pass
 
-    def gc_out(self, message: BrokerMessage, now: float) -> None:
+    def link(self, up: bool, reason: str, recovered: bool, now: float) -> None:
+        pass
+
+    def timer_fired(self, key: str, now: float) -> None:
+        pass
+
+    def publish_failed(self, ref: str, why: str, now: float) -> None:
+        pass
+
+    def effects(self, effects: Sequence[Effect], now: float) -> None:
         pass
 
 
@@ -77,42 +94,54 @@ class GatewayService:
 
     # -- inputs ------------------------------------------------------------------------------
 
-    def connection_made(self, protocol: ScsProtocol) -> int:
+    def connection_made(self, protocol: ScsProtocol, peer: str = "") -> int:
         self._next_connection += 1
         self.connections[self._next_connection] = protocol
+        self.tap.opened(self._next_connection, peer, self.wall())
         return self._next_connection
 
     def connection_lost(self, connection: int) -> None:
         self.connections.pop(connection, None)
-        self.execute(self.core.connection_lost(connection, self.wall()))
+        now = self.wall()
+        self.tap.closed(connection, now)
+        self.execute(self.core.connection_lost(connection, now), now)
 
-    def line_items(self, connection: int, items: list[Any]) -> None:
+    def line_items(self, connection: int, items: list[Request | WireError]) -> None:
         for item in items:
             now = self.wall()
             self.tap.scs_in(connection, item, now)
-            self.execute(self.core.request(connection, item, now))
+            self.execute(self.core.request(connection, item, now), now)
 
     def on_broker_message(self, message: BrokerMessage) -> None:
         now = self.wall()
         self.tap.gc_in(message, now)
-        self.execute(self.core.broker_message(message, now))
+        self.execute(self.core.broker_message(message, now), now)
 
     def on_link_status(self, status: LinkStatus) -> None:
-        self.execute(self.core.link_status(status.up, status.reason, self.wall(),
-                                           recovered=status.recovered))
+        now = self.wall()
+        self.tap.link(status.up, status.reason, status.recovered, now)
+        self.execute(self.core.link_status(status.up, status.reason, now,
+                                           recovered=status.recovered), now)
 
     def _fire(self, key: str) -> None:
         self.timers.pop(key, None)
-        self.execute(self.core.timer(key, self.wall()))
+        now = self.wall()
+        self.tap.timer_fired(key, now)
+        self.execute(self.core.timer(key, now), now)
+
+    def _publish_failed(self, ref: str, why: str) -> None:
+        now = self.wall()
+        self.tap.publish_failed(ref, why, now)
+        self.execute(self.core.publish_failed(ref, why, now), now)
 
     # -- effects -----------------------------------------------------------------------------
 
-    def execute(self, effects: list[Effect]) -> None:
+    def execute(self, effects: list[Effect], now: float) -> None:
+        self.tap.effects(effects, now)
         for e in effects:
             if isinstance(e, ToScs):
                 proto = self.connections.get(e.connection)
                 if proto is not None:
-                    self.tap.scs_out(e.connection, e.message, self.wall())
                     cast(Any, proto.transport).write(encode(e.message))
             elif isinstance(e, Publish):
                 self._publish(e)
@@ -125,12 +154,8 @@ class GatewayService:
                 getattr(log, e.level)(e.text, **e.fields)
 
     def _publish(self, e: Publish) -> None:
-        self.tap.gc_out(e.message, self.wall())
-
         def failed(f: Failure) -> None:
-            why = f.getErrorMessage()
-            self.clock.callLater(0, lambda: self.execute(
-                self.core.publish_failed(e.ref, why, self.wall())))
+            self.clock.callLater(0, self._publish_failed, e.ref, f.getErrorMessage())
 
         self.link.publish(e.message).addErrback(failed)
 
@@ -149,13 +174,14 @@ class ScsProtocol(Protocol):
         self.connection = 0
 
     def connectionMade(self) -> None:  # noqa: N802 (Twisted)
-        self.connection = self.service.connection_made(self)
         transport = cast(Any, self.transport)
+        peer = transport.getPeer()
+        where = f"{peer.host}:{peer.port}" if hasattr(peer, "port") else str(peer)
+        self.connection = self.service.connection_made(self, where)
         # Callbacks are small writes that follow a result: without TCP_NODELAY, Nagle holds
         # them until the client's delayed ACK (40 ms on Linux) -- measured in bench_roundtrip.
         if hasattr(transport, "setTcpNoDelay"):
             transport.setTcpNoDelay(True)
-        peer = transport.getPeer()
         log.info("SCS connection {n} from {peer}", n=self.connection, peer=str(peer))
 
     def dataReceived(self, data: bytes) -> None:  # noqa: N802 (Twisted)

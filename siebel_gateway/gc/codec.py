@@ -123,15 +123,17 @@ class GcCodec:
             return shape.name, {**values, **body}
         raise GcDecodeError("unknown", f"no GC command has JMSType {_clip(jms_type)!r}")
 
-    def redacted_body(self, message: BrokerMessage, secret: str = "Password") -> str:
+    def redacted_body(self, message: BrokerMessage, secret: str = "Password", *,
+                      keep_encrypted: bool = True) -> str:
         """The body with the ``secret`` field shown as ``***`` unless it is already
-        encrypted (``3DES:...``): what traces and logs may show of a Connect or Login."""
+        encrypted (``3DES:...``) and ``keep_encrypted``: what traces and logs may show of a
+        Connect or Login."""
         try:
             name, values = self.parse_command(message)
         except GcDecodeError:
             return message.body
         value = values.get(secret)
-        if value is None or value.startswith("3DES:"):
+        if value is None or (keep_encrypted and value.startswith("3DES:")):
             return message.body
         values[secret] = "***"
         shape = self.dialect.commands[name]

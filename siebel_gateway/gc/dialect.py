@@ -87,10 +87,11 @@ class Dialect:
     path: str = "<memory>"
 
 
-def load_dialect(path: str | Path | None = None) -> Dialect:
-    """Read and check a dialect file; raises ``DefFileError`` naming every problem."""
+def load_dialect(path: str | Path | None = None, *, data: bytes | None = None) -> Dialect:
+    """Read and check a dialect file (or ``data``, the text of the file named ``path``, as a
+    trace carries it); raises ``DefFileError`` naming every problem."""
     file = Path(path) if path is not None else template_path("gc-dialect.def")
-    result = parse_bytes(file.read_bytes(), str(file), DIALECT_TYPES)
+    result = parse_bytes(file.read_bytes() if data is None else data, str(file), DIALECT_TYPES)
     problems = [*result.problems, *check_structure(result.model)]
     model = result.model
 

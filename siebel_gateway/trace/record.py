@@ -1,14 +1,11 @@
-"""Record both edges of the gateway as JSON Lines, one object per message:
+"""Record both edges of the gateway, and every other input of its core, as JSON Lines.
 
-    {"mono": 12.345678, "wall": 1763700000.123, "edge": "scs", "dir": "in", "conn": 1,
-     "service": "svc-2", "msg": {...the JSON-RPC object...}}
-    {"mono": ..., "edge": "gc", "dir": "out", "agent": "1001",
-     "msg": {"destination": "/queue/Connector1", "headers": {...}, "body": "..."}}
-
-Passwords never reach the file: ``AgentPin``/``Password`` parameters of SCS requests are
-written as ``***``, and the password field of GC Connect/Login bodies is ``***`` unless it
-is Triple-DES encrypted (then the encrypted form is kept, as the seed's driver logs do).
-The file rotates by size: FILE -> FILE.1 -> ... -> FILE.5.
+The line format is in ``trace/records.py``.  Passwords never reach the file: ``AgentPin``/
+``Password`` parameters of SCS requests are written as ``***``, and the password field of GC
+Connect/Login bodies is ``***`` unless it is Triple-DES encrypted (then the encrypted form
+is kept, as the seed's driver logs do).  The file rotates by size: FILE -> FILE.1 -> ... ->
+FILE.5; each part starts with the ``start`` line (``part`` > 1 marks a continuation, which
+``trace show`` reads and ``trace replay`` refuses: the core's earlier state is not in it).
 """
 
 from __future__ import annotations
@@ -16,49 +13,57 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..core.broker_messages import BrokerMessage
+from ..core.effects import Effect
 from ..core.scs_wire import Request, WireError
+from .records import (
+    FORMAT,
+    SECRET_PARAMS,
+    Annotator,
+    effect_record,
+    gc_record,
+    redact_params,
+    request_record,
+)
 
 __all__ = ["SECRET_PARAMS", "TraceWriter", "redact_params"]
 
-SECRET_PARAMS = frozenset({"agentpin", "password", "pin"})
 KEEP = 5
-
-
-def redact_params(params: Any) -> Any:
-    if isinstance(params, dict):
-        return {k: redact_params(v) if k != "params" else _redact_kv(v)
-                for k, v in params.items()}
-    return params
-
-
-def _redact_kv(pairs: Any) -> Any:
-    if not isinstance(pairs, list | tuple):
-        return pairs
-    return [[k, "***" if isinstance(k, str) and k.casefold() in SECRET_PARAMS else v]
-            for k, v in pairs]
 
 
 class TraceWriter:
     def __init__(self, path: str | Path, *, max_bytes: int = 100 << 20,
                  monotonic: Callable[[], float] = time.monotonic,
-                 redact_body: Callable[[BrokerMessage], str] | None = None) -> None:
+                 redact_body: Callable[[BrokerMessage], str] | None = None,
+                 config: Mapping[str, Any] | None = None,
+                 not_agents: tuple[str, ...] = ()) -> None:
         self.path = Path(path)
         self.max_bytes = max_bytes
         self.monotonic = monotonic
         self.redact_body = redact_body
+        self.config = dict(config or {})
+        self.annotator = Annotator(*not_agents)
+        self.part = 1
         self._file: TextIO = self._open()
 
     def _open(self) -> TextIO:
-        return open(self.path, "a", encoding="utf-8")
+        file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
+        if file.tell() == 0:
+            start = {"kind": "start", "trace": FORMAT, "part": self.part,
+                     "mono": round(self.monotonic(), 6), "wall": time.time(),
+                     "config": self.config}
+            file.write(json.dumps(start, ensure_ascii=False, separators=(",", ":")) + "\n")
+        return file
 
-    def _write(self, record: dict[str, Any]) -> None:
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-        self._file.write(line)
+    def _write(self, record: dict[str, Any], now: float) -> None:
+        record = {"mono": round(self.monotonic(), 6), "wall": now,
+                  **self.annotator.annotate(record)}
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+        self._file.write(line + "\n")
         self._file.flush()
         if self._file.tell() >= self.max_bytes:
             self._rotate()
@@ -70,49 +75,36 @@ class TraceWriter:
             if older.exists():
                 os.replace(older, self.path.with_name(f"{self.path.name}.{n + 1}"))
         os.replace(self.path, self.path.with_name(f"{self.path.name}.1"))
+        self.part += 1
         self._file = self._open()
 
     def close(self) -> None:
         self._file.close()
 
-    def _base(self, edge: str, direction: str, now: float) -> dict[str, Any]:
-        return {"mono": round(self.monotonic(), 6), "wall": round(now, 3), "edge": edge,
-                "dir": direction}
+    # -- the TraceTap interface (adapters/gateway_service.py) ------------------------------
+
+    def opened(self, connection: int, peer: str, now: float) -> None:
+        self._write({"edge": "scs", "dir": "open", "conn": connection, "peer": peer}, now)
+
+    def closed(self, connection: int, now: float) -> None:
+        self._write({"edge": "scs", "dir": "close", "conn": connection}, now)
 
     def scs_in(self, connection: int, item: Request | WireError, now: float) -> None:
-        rec = self._base("scs", "in", now)
-        rec["conn"] = connection
-        if isinstance(item, WireError):
-            rec["msg"] = {"invalid": item.message, "id": item.id, "code": int(item.code)}
-        else:
-            params = redact_params(dict(item.params))
-            if "service" in params:
-                rec["service"] = params["service"]
-            rec["msg"] = {"id": item.id, "method": item.method, "params": params}
-        self._write(rec)
-
-    def scs_out(self, connection: int, message: Any, now: float) -> None:
-        rec = self._base("scs", "out", now)
-        rec["conn"] = connection
-        params = message.get("params") if isinstance(message, dict) else None
-        if isinstance(params, dict) and "service" in params:
-            rec["service"] = params["service"]
-        rec["msg"] = message
-        self._write(rec)
-
-    def _gc(self, direction: str, message: BrokerMessage, now: float, body: str) -> None:
-        rec = self._base("gc", direction, now)
-        agent = message.type.partition("#")[2] if direction == "out" \
-            else body.partition("#")[0]
-        if agent:
-            rec["agent"] = agent
-        rec["msg"] = {"destination": message.destination, "headers": dict(message.headers),
-                      "body": body}
-        self._write(rec)
+        self._write(request_record(connection, item), now)
 
     def gc_in(self, message: BrokerMessage, now: float) -> None:
-        self._gc("in", message, now, message.body)
+        self._write(gc_record("in", message, message.body), now)
 
-    def gc_out(self, message: BrokerMessage, now: float) -> None:
-        body = self.redact_body(message) if self.redact_body else message.body
-        self._gc("out", message, now, body)
+    def link(self, up: bool, reason: str, recovered: bool, now: float) -> None:
+        self._write({"edge": "link", "dir": "up" if up else "down", "reason": reason,
+                     "recovered": recovered}, now)
+
+    def timer_fired(self, key: str, now: float) -> None:
+        self._write({"edge": "timer", "dir": "fire", "key": key}, now)
+
+    def publish_failed(self, ref: str, why: str, now: float) -> None:
+        self._write({"edge": "gc", "dir": "failed", "ref": ref, "why": why}, now)
+
+    def effects(self, effects: Sequence[Effect], now: float) -> None:
+        for e in effects:
+            self._write(effect_record(e, self.redact_body), now)

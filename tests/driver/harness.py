@@ -6,8 +6,9 @@ code paths as production except the sockets and ActiveMQ (tests marked ``broker`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from twisted.internet.task import Clock
@@ -16,6 +17,7 @@ from twisted.internet.testing import StringTransport
 from siebel_gateway.adapters.gateway_service import GatewayService, NoTrace, ScsProtocol
 from siebel_gateway.adapters.memory_link import MemoryBroker
 from siebel_gateway.core.broker_messages import BrokerMessage
+from siebel_gateway.core.effects import Effect, Publish
 from siebel_gateway.core.gateway import GatewayCore, GatewayOptions
 from siebel_gateway.gc.codec import GcCodec
 from siebel_gateway.gc.dialect import load_dialect
@@ -23,11 +25,33 @@ from siebel_gateway.locales import load_catalog
 from siebel_gateway.simulator.data import sample_data
 from siebel_gateway.simulator.model import FinesseModel
 from siebel_gateway.simulator.runner import SimulatorRunner
+from siebel_gateway.trace.config import trace_config
+from siebel_gateway.trace.record import TraceWriter
 
 DIALECT = load_dialect()
 CATALOG = load_catalog()
 START = 1_763_700_000.0
 SKIP = ("BeginBatch", "EndBatch")
+
+
+class SentTap(NoTrace):
+    """Keeps what the gateway published, in order."""
+
+    def __init__(self, sent: list[BrokerMessage]) -> None:
+        self.sent = sent
+
+    def effects(self, effects: Sequence[Effect], now: float) -> None:
+        self.sent.extend(e.message for e in effects if isinstance(e, Publish))
+
+
+class RecordingTap(TraceWriter):
+    def __init__(self, path: Path, sent: list[BrokerMessage], **kw: Any) -> None:
+        super().__init__(path, **kw)
+        self.sent = sent
+
+    def effects(self, effects: Sequence[Effect], now: float) -> None:
+        super().effects(effects, now)
+        self.sent.extend(e.message for e in effects if isinstance(e, Publish))
 
 
 @dataclass
@@ -119,6 +143,8 @@ class Rig:
     encrypt: Any = None
     decrypt: Any = None
     clock: Clock = field(default_factory=Clock)
+    #: Record a trace (``serve --trace``) of everything the gateway does into this file.
+    trace: Path | None = None
 
     def __post_init__(self) -> None:
         self.clock.advance(START)
@@ -133,8 +159,13 @@ class Rig:
         self.core = GatewayCore(self.codec, CATALOG, self.options, encrypt=self.encrypt)
         self.link = self.broker.link()
         self.sent: list[BrokerMessage] = []
-        tap = NoTrace()
-        tap.gc_out = lambda message, now: self.sent.append(message)  # type: ignore[method-assign]
+        tap: NoTrace | TraceWriter = SentTap(self.sent)
+        if self.trace is not None:
+            tap = RecordingTap(self.trace, self.sent, redact_body=self.codec.redacted_body,
+                               config=trace_config(codec=self.codec, options=self.options,
+                                                   secure_password=self.encrypt is not None),
+                               not_agents=(DIALECT.system_agent, "gw1"),
+                               monotonic=self.clock.seconds)
         self.service = GatewayService(self.core, self.link, self.clock, wall=self.clock.seconds,
                                       tap=tap)
         self.service.start()
