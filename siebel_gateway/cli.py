@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .trace.cli import add_parser as add_trace_parser
 
     add_trace_parser(sub)
+    from .console.cli import add_parser as add_console_parser
+
+    add_console_parser(sub)
+    from .demo import add_parser as add_demo_parser
+
+    add_demo_parser(sub)
     return parser
 
 

@@ -218,6 +218,15 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
 def _embedded(reactor: Any, ready: dict[str, Any], parts: dict[str, Any]) -> Any:
     """memory://: an in-process broker with the GC simulator on it (the embedded default)."""
     from .adapters.memory_link import MemoryBroker
+
+    broker = MemoryBroker(reactor, wall_ms=lambda: int(reactor.seconds() * 1000))
+    parts["simulator"] = start_simulator(reactor, ready, broker.link())
+    parts["broker"] = broker
+    return broker.link()
+
+
+def start_simulator(reactor: Any, ready: dict[str, Any], link: Any) -> Any:
+    """The GC simulator (sample agents, the DEF's flavour) on ``link``, started."""
     from .crypto import decrypt_password
     from .gc.codec import GcCodec
     from .simulator.data import sample_data
@@ -225,16 +234,11 @@ def _embedded(reactor: Any, ready: dict[str, Any], parts: dict[str, Any]) -> Any
     from .simulator.runner import SimulatorRunner
 
     settings = ready["settings"]
-    broker = MemoryBroker(reactor, wall_ms=lambda: int(reactor.seconds() * 1000))
     sim_codec = GcCodec(ready["dialect"], queue=settings.queue)
     key = ready["key"]
     model = FinesseModel(sample_data(), sim_codec, flavour=ready["flavour"].lower(),
                          now=reactor.seconds,
                          decrypt=(lambda t: decrypt_password(t, key)) if key else None)
-    sim_link = broker.link()
-    parts["simulator"] = SimulatorRunner(model, sim_link, sim_codec, reactor,
-                                         queue=settings.queue)
-    parts["broker"] = broker
-    sim_link.start()
-    return broker.link()
-
+    runner = SimulatorRunner(model, link, sim_codec, reactor, queue=settings.queue)
+    link.start()
+    return runner

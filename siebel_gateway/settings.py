@@ -85,8 +85,9 @@ class GatewaySettings:
 
 def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.strip().rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"listen address {text!r} is not HOST:PORT (port 1-65535)")
+    if not sep or not port.isdigit() or not 0 <= int(port) < 65536:
+        raise ValueError(f"listen address {text!r} is not HOST:PORT (port 0-65535; 0 picks "
+                         "a free port)")
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
