@@ -136,6 +136,7 @@ class Console:
         self.problems: list[str] = []
         self._cmd = 0
         self._waiters: list[tuple[AgentView, defer.Deferred[None]]] = []
+        self._batched = False
         client.on_callback = self.on_callback
 
     def say(self, agent: str, text: str) -> None:
@@ -180,8 +181,27 @@ class Console:
             self.agents[agent_id] = agent
             self.by_service[agent.service] = agent
             self.say(agent_id, f"service {agent.service} (extension {extension or '-'})")
+            await self._toolbar_usable(agent, 20.0)
         self.current = agent
         return agent
+
+    async def _toolbar_usable(self, agent: AgentView, within: float) -> None:
+        """As an agent would, wait until the toolbar offers something: a gateway that is
+        still greeting the GC disables every command for a moment."""
+        deadline = self.clock.seconds() + within
+        while not self.channel.enabled_names(agent):
+            left = deadline - self.clock.seconds()
+            if left <= 0:
+                raise StepError(f"agent {agent.agent_id}: the toolbar stayed disabled for "
+                                f"{within:g} s (status: {agent.status or 'none'}); is the "
+                                "gateway connected to the Generic Connector?")
+            await self._wait(agent, left)
+
+    async def _wait(self, agent: AgentView, seconds: float) -> None:
+        d: defer.Deferred[None] = defer.Deferred()
+        self._waiters.append((agent, d))
+        d.addTimeout(seconds, self.clock, onTimeoutCancel=lambda *_: None)
+        await d
 
     # -- commands -----------------------------------------------------------------------------
 
@@ -232,7 +252,14 @@ class Console:
             self.say("-", str(params.get("text")))
             return
         agent = self.by_service.get(str(params.get("service", "")))
-        if agent is None or method in ("BeginBatch", "EndBatch"):
+        if agent is None:
+            return
+        if method in ("BeginBatch", "EndBatch"):
+            # A batch is one change (SCS applies it at once): a script resumes after it,
+            # never between an event and the toolbar refresh that goes with it.
+            self._batched = method == "BeginBatch"
+            if not self._batched:
+                self._wake(agent)
             return
         outcome = self.channel.callback(agent, method, params)
         if outcome.lines:
@@ -240,13 +267,18 @@ class Console:
         if outcome.notify is not None:
             self.client.call("NotifyEventHandlingFinished", service=agent.service,
                              trackingId=outcome.notify, result=True).addErrback(lambda f: None)
-        if outcome.event is not None:
-            waiting, self._waiters = self._waiters, []
-            for a, d in waiting:
-                if a is agent:
-                    d.callback(None)
-                else:
-                    self._waiters.append((a, d))
+        if (outcome.lines or outcome.event is not None) and not self._batched:
+            self._wake(agent)
+
+    def _wake(self, agent: AgentView) -> None:
+        waiting, self._waiters = self._waiters, []
+        for a, d in waiting:
+            if d.called:  # timed out already
+                continue
+            if a is agent:
+                d.callback(None)
+            else:
+                self._waiters.append((a, d))
 
     # -- expectations ---------------------------------------------------------------------------
 
@@ -262,10 +294,7 @@ class Console:
             left = deadline - self.clock.seconds()
             if left <= 0:
                 break
-            d: defer.Deferred[None] = defer.Deferred()
-            self._waiters.append((agent, d))
-            d.addTimeout(left, self.clock, onTimeoutCancel=lambda *_: None)
-            await d
+            await self._wait(agent, left)
         near = [s for s in agent.inbox if s.name == name]
         why = (f"; the last {name} had " + "; ".join(_mismatch(near[-1], values))) if near \
             else f"; it received {', '.join(s.name for s in agent.inbox[-6:]) or 'nothing'}"
@@ -305,7 +334,11 @@ class Console:
         elif step.kind == "expect":
             await self.expect(step.name, step.values, step.number)
         elif step.kind == "expect-refused":
-            ok, _text = await self.command(step.name, dict(step.values))
+            try:
+                ok, _text = await self.command(step.name, dict(step.values))
+            except ConsoleError as exc:  # refused before it reached the gateway
+                self.say(self.agent().agent_id, f"  {exc}")
+                ok = False
             if ok:
                 raise StepError(f"{step.name} was accepted; the script expected a refusal")
         else:
