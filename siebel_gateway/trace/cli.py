@@ -58,28 +58,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1
 
 
-def _describe(record: dict[str, Any]) -> str:
-    edge, direction = record.get("edge"), record.get("dir")
-    msg = obj(record.get("msg"))
-    if edge == "scs" and direction == "in":
-        params = obj(msg.get("params"))
-        name = params.get("name")
-        return (f"SCS request {msg.get('method')}" + (f" {name}" if name else "")
-                + (f" on {params['service']}" if "service" in params else ""))
-    if edge == "gc" and direction == "in":
-        return f"GC event {str(msg.get('body', ''))[:60]!r}"
-    if edge == "timer":
-        return f"timer {record.get('key')} expired"
-    if edge == "link":
-        return f"broker link {direction}"
-    return f"{edge} {direction}"
-
-
 def _print_divergence(d: Any, path: str, out: TextIO) -> None:
     if d.input is None:
         print(f"\n{path}: outputs recorded before any input:", file=out)
     else:
-        print(f"\n{path}:{d.input.number}: after {_describe(d.input.record)} "
+        print(f"\n{path}:{d.input.number}: after {_summary(d.input.record)} "
               f"(wall {d.input.record['wall']}):", file=out)
     keys = [_key(r) for r in d.expected], [_key(r) for r in d.got]
     matcher = difflib.SequenceMatcher(None, *keys, autojunk=False)
@@ -105,19 +88,32 @@ def _key(record: dict[str, Any]) -> str:
 
 
 def _summary(record: dict[str, Any]) -> str:
+    """One line naming a trace line (an input or an output)."""
     msg = obj(record.get("msg"))
     edge, direction = record.get("edge"), record.get("dir")
+    if edge == "scs" and direction in ("open", "close"):
+        return f"SCS connection {record.get('conn')} {direction}"
     if edge == "scs":
         params = obj(msg.get("params"))
         what = msg.get("method") or ("result" if "result" in msg else "error")
         name = params.get("name")
-        return f"SCS {what}" + (f" {name}" if name else "")
+        text = f"SCS {'request ' if direction == 'in' else ''}{what}" + (f" {name}" if name
+                                                                         else "")
+        return text + (f" on {params['service']}" if direction == "in" and "service" in params
+                       else "")
+    if edge == "gc" and direction == "in":
+        return f"GC event {str(msg.get('body', ''))[:60]!r}"
+    if edge == "gc" and direction == "failed":
+        return f"GC publish failed ({record.get('ref')}: {record.get('why')})"
     if edge == "gc":
         return f"GC {(msg.get('headers') or {}).get('type', '?')}"
     if edge == "timer":
-        return f"timer {direction} {record.get('key')}"
+        return f"timer {record.get('key')} expired" if direction == "fire" \
+            else f"timer {direction} {record.get('key')}"
     if edge == "log":
         return f"log {direction}: {record.get('text', '')}"
+    if edge == "link":
+        return f"broker link {direction}"
     return f"{edge} {direction}"
 
 
