@@ -9,6 +9,7 @@ candidates are listed.  Events are printed as they arrive.
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import Any
 
@@ -60,11 +61,16 @@ def _clock(seconds: float) -> str:
 
 
 class _Prompt(LineOnlyReceiver):
+    """Reads lines from standard input; writes go to ``sys.stdout`` like the event lines,
+    so at the end of input (a piped session) the lines already read still run and print
+    before the console leaves."""
+
     delimiter = b"\n"
 
     def __init__(self, console: Any, done: defer.Deferred[int]) -> None:
         self.console, self.done = console, done
         self.busy = False
+        self.queue: list[str] = []
 
     def connectionMade(self) -> None:  # noqa: N802 (Twisted)
         self.show("type help for the commands")
@@ -74,25 +80,32 @@ class _Prompt(LineOnlyReceiver):
         self._write(text + "\n")
 
     def _write(self, text: str) -> None:
-        transport: Any = self.transport
-        transport.write(text.encode())
+        sys.stdout.write(text)
+        sys.stdout.flush()
 
     def prompt(self) -> None:
         current = self.console.current
         self._write(f"{current.agent_id if current else '-'}> ")
 
     def lineReceived(self, line: bytes) -> None:  # noqa: N802 (Twisted)
-        if self.busy:
-            self.show("(still running the last line)")
-            return
-        defer.ensureDeferred(self._line(line.decode("utf-8", "replace").strip()))
+        # Lines typed (or pasted) while one still runs wait their turn, in order.
+        self.queue.append(line.decode("utf-8", "replace").strip())
+        if not self.busy:
+            defer.ensureDeferred(self._drain())
+
+    async def _drain(self) -> None:
+        self.busy = True
+        try:
+            while self.queue and not self.done.called:
+                await self._line(self.queue.pop(0))
+        finally:
+            self.busy = False
 
     async def _line(self, text: str) -> None:
         word, _, rest = text.partition(" ")
         if word in ("quit", "exit"):
             self._finish(0)
             return
-        self.busy = True
         try:
             if word == "help":
                 self.show(HELP)
@@ -111,12 +124,10 @@ class _Prompt(LineOnlyReceiver):
             self.show(str(exc))
         except Exception as exc:  # StepError, GatewayRpcError: shown, the console goes on
             self.show(str(exc))
-        finally:
-            self.busy = False
         self.prompt()
 
     def connectionLost(self, reason: Any = None) -> None:  # noqa: N802 (Twisted)
-        self._finish(0)
+        self.lineReceived(b"quit")  # end of input: leave once the queued lines have run
 
     def _finish(self, code: int) -> None:
         if not self.done.called:

@@ -176,3 +176,22 @@ def test_a_deliberately_altered_golden_trace_reports_the_change(
     out = capsys.readouterr().out
     assert "DIVERGED at 1 of" in out
     assert '-   "name": "EventRingingOld",' in out and '+   "name": "EventRinging",' in out
+
+
+def test_the_interactive_console_completes_names_and_shows_the_agent(
+        embedded_gateway: tuple[int, Path]) -> None:
+    port, _tmp = embedded_gateway
+    typed = ("agent 1005 secret1005 2005\nlogin\nexpect EventAgentLogin\nNotReady\n"
+             "notreadyl\nexpect EventAgentNotReady ReasonCode=2\ncommands Wrap\nview\n")
+    done = subprocess.run([sys.executable, "-m", "siebel_gateway", "console", "--def",
+                           str(TEMPLATES / "siebel-ucce.def"), "--connect",
+                           f"127.0.0.1:{port}"], input=typed, cwd=ROOT, check=False,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "> LoginToPBX (LogIn) AgentId=1005 AgentPin=*** Extension=2005" in out
+    assert "'NotReady' could be NotReadyBreak, NotReadyGroup, NotReadyLunch" in out
+    assert "WrapUpComplaint, WrapUpGroup, WrapUpSales, WrapUpSupport" in out
+    assert "agent 1005 " in out and "  state: NOT_READY (Lunch)" in out
+    assert "  toolbar: LogOut, ChangeReadyState, ChangeNotReadyState [x], MakeCall" in out
+    assert "secret1005" not in out.replace("agent 1005 secret1005 2005", "")
