@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.driver import strip_prefix
 from ..def_file import DefModel
 from ..def_file.evaluate import Evaluation, evaluate_event
 from ..def_file.macros import MacroContext, expand
@@ -95,10 +96,6 @@ class Outcome:
     notify: str | None = None  # a trackingId to answer with NotifyEventHandlingFinished
 
 
-def _strip(name: str, prefix: str) -> str:
-    return name[len(prefix):] if name.startswith(prefix) else name
-
-
 class Channel:
     def __init__(self, model: DefModel, *, profile: str | None = None, language: str = "ENU",
                  records: int = 1, wall: Any = time.time) -> None:
@@ -133,7 +130,7 @@ class Channel:
         out: dict[str, list[str]] = {}
         for k, v in self._values:
             if not k.startswith("Service:"):
-                name = _strip(k, "Driver:")
+                name = strip_prefix(k)
                 out[name.casefold()] = [name, v]
         return list(out.values())
 
@@ -142,7 +139,7 @@ class Channel:
         out: dict[str, list[str]] = {}
         for k, v in self._values:
             if k.startswith("Service:"):
-                name = _strip(k, "Service:")
+                name = strip_prefix(k)
                 out[name.casefold()] = [name, expand(v, context).text]
         return list(out.values())
 

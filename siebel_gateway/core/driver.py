@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-__all__ = ["DriverConfigError", "DriverSettings", "parse_driver_params"]
+__all__ = ["DriverConfigError", "DriverSettings", "parse_driver_params", "strip_prefix"]
 
 _BOOLS = {"TRUE": True, "Y": True, "YES": True, "1": True,
           "FALSE": False, "N": False, "NO": False, "0": False, "": False}
@@ -51,7 +51,8 @@ _FIELDS = {
 }
 
 
-def _strip(name: str) -> str:
+def strip_prefix(name: str) -> str:
+    """A DEF parameter name as SCS passes it: without ``Driver:``/``Service:``."""
     for prefix in ("Driver:", "Service:"):
         if name.startswith(prefix):
             return name[len(prefix):]
@@ -64,7 +65,7 @@ def parse_driver_params(params: Iterable[tuple[str, str]], *, media_type: str = 
     """Defaults first, then ``params`` (later values win; names compare without case)."""
     values: dict[str, tuple[str, str]] = {}
     for name, value in (*defaults, *params):
-        values[_strip(name).casefold()] = (_strip(name), value)
+        values[strip_prefix(name).casefold()] = (strip_prefix(name), value)
     out: dict[str, object] = {"media_type": media_type, "language": (language or "ENU").upper()}
     for attr, name in _FIELDS.items():
         found = values.get(name.casefold())
@@ -99,5 +100,5 @@ def service_values(params: Iterable[tuple[str, str]]) -> Mapping[str, str]:
     """``Service:AgentId`` / ``AgentId`` ... as a case-insensitive lookup (first wins)."""
     out: dict[str, str] = {}
     for name, value in params:
-        out.setdefault(_strip(name).casefold(), value)
+        out.setdefault(strip_prefix(name).casefold(), value)
     return out

@@ -19,9 +19,6 @@ from .model import DefModel
 
 __all__ = ["Activity", "Plan", "activity", "plan_response"]
 
-_QUERY_SPECS = frozenset({"queryspec", "selectqueryspec"})
-
-
 @dataclass(frozen=True)
 class Plan:
     """``steps``: readable lines in the order Siebel runs them; ``view`` the view that opens

@@ -31,7 +31,6 @@ __all__ = ["Timeline", "timeline"]
 
 @dataclass
 class _Agent:
-    state: str = ""
     last_gc: tuple[str, float] | None = None
     last_cmd: tuple[str, float] | None = None
     toolbar: tuple[str, ...] = ()
@@ -179,8 +178,6 @@ class Timeline:
             state = event.text("State")
             reason = event.text("ReasonLabel") or event.text("ReasonCode")
             pending = event.text("PendingState")
-            if a is not None:
-                a.state = state
             return (f"State {state}" + (f" ({reason})" if reason and reason != "-1" else "")
                     + (f" pending {pending}" if pending else "") + after)
         if event.name == "Error":
