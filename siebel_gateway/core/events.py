@@ -8,6 +8,8 @@ Siebel DEF's handlers can filter on them and pop the screen.
 from __future__ import annotations
 
 import datetime
+import functools
+import math
 from typing import TYPE_CHECKING
 
 from ..gc.codec import GcEvent
@@ -25,8 +27,19 @@ _CALL_STATE = {"ALERTING": "Ringing", "INITIATING": "Dialing", "INITIATED": "Dia
 
 
 def iso_time(now: float) -> str:
-    t = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+    """``2025-11-21T04:40:00.123Z`` (UTC, milliseconds)."""
+    frac, whole = math.modf(now)  # rounded as datetime.fromtimestamp rounds
+    us = round(frac * 1e6)
+    if us >= 1_000_000:
+        whole, us = whole + 1, us - 1_000_000
+    elif us < 0:
+        whole, us = whole - 1, us + 1_000_000
+    return f"{_iso_second(int(whole))}.{us // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=8)
+def _iso_second(second: int) -> str:
+    return datetime.datetime.fromtimestamp(second, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def call_fields(s: AgentSession, call: Call, now: float) -> list[list[str]]:

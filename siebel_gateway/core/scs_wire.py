@@ -93,6 +93,9 @@ METHODS: Mapping[str, _P] = MappingProxyType({
 })
 
 _DEFAULTS = {"str": "", "bool": True, "kv": (), "int": 0}
+#: METHODS read once: method -> ((name, kind, optional), ...).
+_SPECS = {m: tuple((name, spec.rstrip("?"), spec.endswith("?")) for name, spec in ps)
+          for m, ps in METHODS.items()}
 
 
 @dataclass(frozen=True)
@@ -122,9 +125,7 @@ def _check_params(method: str, raw: object, rid: RequestId) -> Request | WireErr
         return WireError(rid, RpcError.INVALID_PARAMS, f"{method}: params must be an object "
                                                        f"with named members")
     out: dict[str, Any] = {}
-    for name, spec in METHODS[method]:
-        optional = spec.endswith("?")
-        kind = spec.rstrip("?")
+    for name, kind, optional in _SPECS[method]:
         value = raw.get(name)
         if value is None:
             if not optional:
@@ -225,9 +226,12 @@ class LineDecoder:
                          f"line longer than {self.max_line} bytes; it was discarded")
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+
+
 def encode(message: Mapping[str, Any]) -> bytes:
-    """A JSON-RPC object as one wire line."""
-    return (json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    """A JSON-RPC object as one wire line (compact UTF-8; one encoder, built once)."""
+    return (_ENCODER.encode(message) + "\n").encode()
 
 
 def result_message(rid: RequestId, code: int = 0, error: str = "",

@@ -28,6 +28,7 @@ Phases of the service (the agent state proper is the GC's ``State``):
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -38,7 +39,7 @@ from .driver import DriverSettings
 from .effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
 from .scs_wire import ScError, notification_message
 from .texts import Catalog
-from .toolbar import Snapshot, command_statuses
+from .toolbar import ON_CALL_STATES, Snapshot, command_statuses
 from .vocabulary import AGENT_EVENT, DESCRIPTIONS, NOTIFY_EVENTS
 
 __all__ = ["AgentSession", "Phase", "Refused", "SessionContext"]
@@ -116,6 +117,20 @@ class Pending:
     expects: frozenset[str]
 
 
+@functools.lru_cache(maxsize=4096)
+def _statuses(situation: tuple[Any, ...]) -> tuple[tuple[str, int], ...]:
+    """``command_statuses`` by the situation tuple (hashed in C, unlike the dataclass)."""
+    return command_statuses(Snapshot(*situation))
+
+
+@functools.lru_cache(maxsize=1024)
+def _toolbar_lists(statuses: tuple[tuple[str, int], ...]
+                   ) -> tuple[list[str], list[str], list[int]]:
+    """The three parallel lists of ``CacheCommandInformation`` (shared, never mutated)."""
+    return ([n for n, _ in statuses], [DESCRIPTIONS[n] for n, _ in statuses],
+            [f for _, f in statuses])
+
+
 def _params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     out: dict[str, str] = {}
     for k, v in pairs:
@@ -185,34 +200,48 @@ class AgentSession:
         return out
 
     def snapshot(self) -> Snapshot:
-        c = self.calls
-        return Snapshot(
-            gc_available=self.ctx.gc_available, logged_in=self.phase is Phase.LOGGED_IN,
-            logging_in=self.phase in (Phase.AWAIT_SERVICE, Phase.LOGGING_IN),
-            ucce=self.driver.ucce, state=self.state, pending=self.pending_state,
-            ringing=len(c.in_state("ALERTING")), active=len(c.in_state("ACTIVE")),
-            held=len(c.in_state("HELD")), dialing=len(c.in_state("INITIATING", "INITIATED")),
-            calls=len(c.calls),
-            consult_up=any(x.placed and x.call_type == "CONSULT" and x.state == "ACTIVE"
-                           for x in c.calls.values()),
-            consult_placed=any(x.placed and x.call_type == "CONSULT"
-                               for x in c.calls.values()),
-            not_ready_reason_required=self.driver.not_ready_reason_required,
-            logout_reason_required=self.driver.logout_reason_required)
+        """The agent's situation as the toolbar rules see it."""
+        return Snapshot(*self._situation())
+
+    def _situation(self) -> tuple[Any, ...]:
+        """``Snapshot``'s fields in order, as a plain tuple (cheap to hash: it is looked
+        up after every input; one pass over the calls)."""
+        ringing = active = held = dialing = 0
+        consult_up = consult_placed = False
+        for x in self.calls.calls.values():
+            state = x.state
+            if state == "ALERTING":
+                ringing += 1
+            elif state == "ACTIVE":
+                active += 1
+            elif state == "HELD":
+                held += 1
+            elif state in ("INITIATING", "INITIATED"):
+                dialing += 1
+            if x.placed and x.call_type == "CONSULT":
+                consult_placed = True
+                consult_up = consult_up or state == "ACTIVE"
+        phase, driver = self.phase, self.driver
+        return (self.ctx.gc_available, phase is Phase.LOGGED_IN,
+                phase is Phase.AWAIT_SERVICE or phase is Phase.LOGGING_IN, driver.ucce,
+                self.state, self.pending_state, ringing, active, held, dialing,
+                len(self.calls.calls), consult_up, consult_placed,
+                driver.not_ready_reason_required, driver.logout_reason_required)
 
     def _refresh_toolbar(self) -> None:
-        statuses = command_statuses(self.snapshot())
-        if statuses != self._last_cache:
+        statuses = _statuses(self._situation())
+        # Usually the very same (cached) object; equal after an eviction from the cache.
+        if statuses is not self._last_cache and statuses != self._last_cache:
             self._last_cache = statuses
+            commands, descriptions, flags = _toolbar_lists(statuses)
             self._callbacks.append(notification_message("CacheCommandInformation", {
-                "service": self.handle, "commands": [n for n, _ in statuses],
-                "descriptions": [DESCRIPTIONS[n] for n, _ in statuses],
-                "statuses": [s for _, s in statuses]}))
+                "service": self.handle, "commands": commands, "descriptions": descriptions,
+                "statuses": flags}))
         logged = self.phase is Phase.LOGGED_IN
-        obj = (self.agent_id, str(logged).upper(),
-               str(logged and self.state in ("NOT_READY", "WORK")).upper(),
-               str(logged and (bool(self.calls.calls) or self.state in
-                               ("TALKING", "HOLD", "RESERVED"))).upper())
+        busy = logged and (bool(self.calls.calls) or self.state in ON_CALL_STATES)
+        obj = (self.agent_id, "TRUE" if logged else "FALSE",
+               "TRUE" if logged and self.state in ("NOT_READY", "WORK") else "FALSE",
+               "TRUE" if busy else "FALSE")
         if obj != self._last_object and (logged or self._last_object is not None):
             self._last_object = obj
             self._callbacks.append(notification_message("UpdateObjectInformation", {

@@ -84,3 +84,14 @@ def test_every_language_has_every_key_and_files_parse_cleanly() -> None:
         assert set(texts) == keys, (lang, keys ^ set(texts))
     assert sorted(p.name for p in SHIPPED_DIR.iterdir()) == [
         f"messages_{x}.def" for x in ("ARA", "DEU", "ENU", "ESN", "FRA")]
+
+
+@given(st.floats(min_value=0, max_value=4e9, allow_nan=False))
+def test_timestamps_match_datetime_to_the_millisecond(now: float) -> None:
+    """iso_time caches the seconds part; it must round exactly as datetime does."""
+    import datetime
+
+    from siebel_gateway.core.events import iso_time
+
+    t = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
+    assert iso_time(now) == t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
