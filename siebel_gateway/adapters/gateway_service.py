@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, cast
 from typing import Protocol as Protocol_
 
+from twisted.internet import tcp
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -24,7 +25,8 @@ from ..core.scs_wire import LineDecoder, Request, WireError, encode
 from ..ports import Clock
 from .link import BrokerLink, LinkStatus
 
-__all__ = ["GatewayService", "NoTrace", "ScsProtocol", "ScsServerFactory", "TraceTap"]
+__all__ = ["GatewayService", "NoTrace", "ScsProtocol", "ScsServerFactory", "TraceTap",
+           "send_now"]
 
 log = Logger(namespace="siebel_gateway")
 
@@ -138,11 +140,15 @@ class GatewayService:
 
     def execute(self, effects: list[Effect], now: float) -> None:
         self.tap.effects(effects, now)
+        written: list[Any] = []
         for e in effects:
             if isinstance(e, ToScs):
                 proto = self.connections.get(e.connection)
                 if proto is not None:
-                    cast(Any, proto.transport).write(encode(e.message))
+                    transport = proto.transport
+                    cast(Any, transport).write(encode(e.message))
+                    if transport not in written:
+                        written.append(transport)
             elif isinstance(e, Publish):
                 self._publish(e)
             elif isinstance(e, StartTimer):
@@ -152,6 +158,8 @@ class GatewayService:
                 self._cancel(e.key)
             elif isinstance(e, Log):
                 getattr(log, e.level)(e.text, **e.fields)
+        for transport in written:
+            send_now(transport)
 
     def _publish(self, e: Publish) -> None:
         def failed(f: Failure) -> None:
@@ -163,6 +171,23 @@ class GatewayService:
         call = self.timers.pop(key, None)
         if call is not None and call.active():
             call.cancel()
+
+
+def send_now(transport: object) -> None:
+    """Hand what was just written to the kernel now rather than on the next reactor turn.
+
+    Twisted's TCP transport only buffers in ``write`` and sends when the next poll says
+    the socket is writable: one more poll round between the core's answer and the wire,
+    on every request and every event (measured in docs/performance.md).  ``doWrite`` is
+    the descriptor's own write step; data the socket cannot take stays buffered and
+    registered for writing, so the reactor finishes it as before; a failed send (peer
+    gone) leaves it registered too, and the reactor's next ``doWrite`` reports the loss
+    the usual way.  Closing connections and other transports (TLS wraps its TCP one) are
+    left to the reactor.
+    """
+    if (isinstance(transport, tcp.Connection) and transport.connected
+            and not transport.disconnecting):
+        cast(Any, transport).doWrite()
 
 
 class ScsProtocol(Protocol):
