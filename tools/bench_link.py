@@ -3,7 +3,8 @@
 
 1. request -> reply: a responder in a separate process (plain stomp.py) echoes each request
    to its reply-to queue.  One request in flight; warm-up dropped; p50/p99 of the round
-   trip for plain stomp.py (threading.Event) and for StompLink (Deferreds, reactor).
+   trip for plain stomp.py (threading.Event) and for StompLink (Deferreds, reactor),
+   interleaved sample by sample so broker drift hits both alike.
 2. one way: N x 300-byte messages sent as fast as possible, and N drained from a preloaded
    queue, for plain stomp.py and for StompLink.
 
@@ -49,28 +50,32 @@ def responder(host: str, port: int, queue: str) -> None:
     conn.disconnect()
 
 
-def raw_rtt(host: str, port: int, queue: str, n: int, warm: int) -> list[float]:
-    conn = stomp.Connection12([(host, port)], auto_content_length=False)
-    got = threading.Event()
+class RawRequester:
+    """Plain stomp.py: send, then wait on a threading.Event set by the receiver thread."""
 
-    class Listener(stomp.ConnectionListener):  # type: ignore[misc]
-        def on_message(self, frame: Any) -> None:
-            got.set()
+    def __init__(self, host: str, port: int, queue: str) -> None:
+        self.conn = stomp.Connection12([(host, port)], auto_content_length=False)
+        self.got = threading.Event()
+        got = self.got
 
-    conn.set_listener("l", Listener())
-    conn.connect(wait=True)
-    reply = f"/queue/{queue}.raw-reply"
-    conn.subscribe(reply, id="1", ack="auto")
-    samples = []
-    for i in range(n + warm):
-        got.clear()
+        class Listener(stomp.ConnectionListener):  # type: ignore[misc]
+            def on_message(self, frame: Any) -> None:
+                got.set()
+
+        self.conn.set_listener("l", Listener())
+        self.conn.connect(wait=True)
+        self.queue = queue
+        self.reply = f"/queue/{queue}.raw-reply"
+        self.conn.subscribe(self.reply, id="1", ack="auto")
+
+    def once(self, i: int) -> float:
+        self.got.clear()
         t0 = time.perf_counter()
-        conn.send(f"/queue/{queue}", BODY, headers={"reply-to": reply, "correlation-id": str(i)})
-        got.wait(10)
-        if i >= warm:
-            samples.append(time.perf_counter() - t0)
-    conn.disconnect()
-    return samples
+        self.conn.send(f"/queue/{self.queue}", BODY,
+                       headers={"reply-to": self.reply, "correlation-id": str(i)})
+        if not self.got.wait(10):
+            raise TimeoutError("no reply from the responder in 10 s")
+        return time.perf_counter() - t0
 
 
 def raw_one_way(host: str, port: int, n: int) -> tuple[float, float]:
@@ -99,8 +104,11 @@ def raw_one_way(host: str, port: int, n: int) -> tuple[float, float]:
     return send_rate, drain_rate
 
 
-def link_runs(host: str, port: int, queue: str, n: int, warm: int, *,
-              messages: int) -> tuple[list[float], float, float]:
+def link_runs(host: str, port: int, queue: str, n: int, warm: int, *, messages: int,
+              raw: RawRequester) -> tuple[list[float], list[float], float, float]:
+    """Round trips interleaved sample by sample: one plain stomp.py (blocking, on the
+    reactor thread while nothing else runs there), one through StompLink; then the one-way
+    runs of the link."""
     from twisted.internet import reactor as _reactor
     from twisted.internet.defer import Deferred, DeferredList
 
@@ -114,6 +122,7 @@ def link_runs(host: str, port: int, queue: str, n: int, warm: int, *,
     reply = f"/queue/{queue}.link-reply"
     oneway = f"/queue/bench.oneway.link.{uuid.uuid4().hex}"
     samples: list[float] = []
+    raw_samples: list[float] = []
     result: dict[str, float] = {}
     waiting: list[Deferred[None]] = []
     drained = [0]
@@ -133,6 +142,7 @@ def link_runs(host: str, port: int, queue: str, n: int, warm: int, *,
     async def run() -> None:
         await link.start()
         for i in range(n + warm):
+            raw_t = raw.once(i)
             d: Deferred[None] = Deferred()
             waiting.append(d)
             t0 = time.perf_counter()
@@ -141,6 +151,7 @@ def link_runs(host: str, port: int, queue: str, n: int, warm: int, *,
             await d
             if i >= warm:
                 samples.append(time.perf_counter() - t0)
+                raw_samples.append(raw_t)
         t0 = time.perf_counter()
         sends = [link.publish(BrokerMessage(destination=oneway, body=BODY))
                  for _ in range(messages)]
@@ -154,7 +165,7 @@ def link_runs(host: str, port: int, queue: str, n: int, warm: int, *,
 
     Deferred.fromCoroutine(run()).addErrback(lambda f: (print(f), reactor.stop()))
     reactor.run()
-    return samples, result["send"], result["drain"]
+    return raw_samples, samples, result["send"], result["drain"]
 
 
 def main() -> None:
@@ -178,15 +189,18 @@ def main() -> None:
     assert child.stdout is not None and child.stdin is not None
     assert child.stdout.readline().strip() == "READY"
     try:
-        raw = raw_rtt(host, port, queue, args.rtts, args.warmup)
+        requester = RawRequester(host, port, queue)
+        raw, link, link_send, link_drain = link_runs(host, port, queue, args.rtts,
+                                                     args.warmup, messages=args.messages,
+                                                     raw=requester)
+        requester.conn.disconnect()
         raw_send, raw_drain = raw_one_way(host, port, args.messages)
-        link, link_send, link_drain = link_runs(host, port, queue, args.rtts, args.warmup,
-                                                messages=args.messages)
     finally:
         child.stdin.close()
         child.wait(timeout=30)
     us = 1e6
-    print(f"request->reply, {args.rtts} round trips (responder in a separate process):")
+    print(f"request->reply, {args.rtts} round trips each, interleaved (responder in a "
+          "separate process):")
     print(f"  plain stomp.py : p50 {percentile(raw, .5) * us:7.0f} us   p99 "
           f"{percentile(raw, .99) * us:7.0f} us   mean {statistics.mean(raw) * us:7.0f} us")
     print(f"  StompLink      : p50 {percentile(link, .5) * us:7.0f} us   p99 "
