@@ -4,7 +4,8 @@ Facts that shape it (reference/activemq.md):
 
 * stomp.py calls block (``connect(wait=True)``; ``send`` blocks *forever* under producer
   flow control), so every call runs on ONE worker thread, in order; the reactor only ever
-  queues work and gets a Deferred back.
+  queues work and gets a Deferred back.  Completions go back the way messages come in
+  (below): batched, one wake-up for whatever finished while the reactor was busy.
 * Listener callbacks run on stomp.py's receiver thread.  Messages are appended to an inbox
   and the reactor is woken with ``callFromThread`` only when the inbox was empty, so a
   burst costs about one wake-up and order is kept.
@@ -107,6 +108,8 @@ class StompLink:
         self._inbox: deque[tuple[int, dict[str, str], str]] = deque()
         self._inbox_lock = threading.Lock()
         self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._done: deque[tuple[Deferred[Any], bool, Any]] = deque()
+        self._done_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.broker_errors = 0
         self.broker = ""
@@ -180,14 +183,28 @@ class StompLink:
             if item is _STOP:
                 return
             fn, d = item
-            # One hand-off per completion: batching these (wake only when the batch was
-            # empty) measured ~+160 us on the round trip (docs/performance.md).
             try:
-                result = fn()
+                done: tuple[Deferred[Any], bool, Any] = (d, True, fn())
             except Exception as exc:  # handed to the reactor as a failure, never lost
-                self._reactor.callFromThread(d.errback, exc)
+                done = (d, False, exc)
+            # Completions are batched like incoming messages: the reactor is woken only
+            # when none was waiting.  Measured interleaved with one wake per completion:
+            # the same round trip, ~10 % more one-way sends (docs/performance.md).
+            with self._done_lock:
+                wake = not self._done
+                self._done.append(done)
+            if wake:
+                self._reactor.callFromThread(self._complete)
+
+    def _complete(self) -> None:
+        with self._done_lock:
+            batch = list(self._done)
+            self._done.clear()
+        for d, ok, value in batch:
+            if ok:
+                d.callback(value)
             else:
-                self._reactor.callFromThread(d.callback, result)
+                d.errback(value)
 
     def _open(self, generation: int) -> str:
         hosts = [(e.host, e.port) for e in self.endpoints]

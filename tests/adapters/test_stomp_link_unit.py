@@ -59,6 +59,10 @@ class FakeConnection:
     def disconnect(self) -> None:
         pass
 
+    def send(self, destination: str, body: str, headers: dict[str, str]) -> None:
+        if destination == "/queue/full":
+            raise OSError("broker refused the frame")
+
 
 def make(url: str, **kw: Any) -> tuple[StompLink, Handoff, Clock, list[LinkStatus]]:
     FakeConnection.instances = []
@@ -120,3 +124,40 @@ def test_tls_endpoints_get_ssl_with_the_ca_file() -> None:
     assert FakeConnection.instances[-1].ssl == {"for_hosts": [("amq.example", 61612)],
                                                 "ca_certs": "/etc/ssl/ca.pem"}
     link.stop()
+
+
+def test_a_burst_of_sends_completes_in_order_with_one_wake_up() -> None:
+    """Completions are handed to the reactor in batches: while the reactor has not run,
+    more completions join the waiting batch instead of each waking it."""
+    import threading
+
+    from twisted.python.failure import Failure
+
+    from siebel_gateway.core.broker_messages import BrokerMessage
+
+    link, handoff, _clock, _statuses = make("stomp://a:1")
+    link.start()
+    handoff.pump()
+    outcomes: list[str] = []
+    for n, dest in enumerate(("/queue/q", "/queue/q", "/queue/full", "/queue/q")):
+        d = link.publish(BrokerMessage(destination=dest, body=f"m{n}"))
+        d.addCallbacks(lambda _r, n=n: outcomes.append(f"sent {n}"),
+                       lambda f, n=n: outcomes.append(f"failed {n}: {f.getErrorMessage()}"))
+    reached, release = threading.Event(), threading.Event()
+
+    def park() -> None:
+        reached.set()
+        release.wait(5)
+
+    link._call(park)  # the worker parks here
+    assert reached.wait(5)  # ... so the four completions before it are all queued
+    assert handoff.calls.qsize() == 1
+    assert outcomes == []  # nothing fires on the sender thread
+    handoff.pump()
+    assert outcomes == ["sent 0", "sent 1", "failed 2: broker refused the frame", "sent 3"]
+    release.set()
+    handoff.pump()  # the parked call's own completion
+    stopped: list[object] = []
+    link.stop().addBoth(stopped.append)
+    handoff.pump()
+    assert stopped and not isinstance(stopped[0], Failure)
