@@ -117,10 +117,16 @@ class Pending:
     expects: frozenset[str]
 
 
+#: The order of ``AgentSession._situation``'s tuple.
+_SITUATION = ("gc_available", "logged_in", "logging_in", "ucce", "state", "pending",
+              "ringing", "active", "held", "dialing", "calls", "consult_up", "consult_placed",
+              "not_ready_reason_required", "logout_reason_required")
+
+
 @functools.lru_cache(maxsize=4096)
 def _statuses(situation: tuple[Any, ...]) -> tuple[tuple[str, int], ...]:
     """``command_statuses`` by the situation tuple (hashed in C, unlike the dataclass)."""
-    return command_statuses(Snapshot(*situation))
+    return command_statuses(Snapshot(**dict(zip(_SITUATION, situation, strict=True))))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -199,13 +205,9 @@ class AgentSession:
         out, self.out = self.out, []
         return out
 
-    def snapshot(self) -> Snapshot:
-        """The agent's situation as the toolbar rules see it."""
-        return Snapshot(*self._situation())
-
     def _situation(self) -> tuple[Any, ...]:
-        """``Snapshot``'s fields in order, as a plain tuple (cheap to hash: it is looked
-        up after every input; one pass over the calls)."""
+        """The agent's situation as the toolbar rules see it, as a plain tuple in the
+        order of ``_SITUATION`` (cheap to hash: it is looked up after every input)."""
         ringing = active = held = dialing = 0
         consult_up = consult_placed = False
         for x in self.calls.calls.values():
