@@ -25,7 +25,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import stomp
 from twisted.internet.defer import Deferred
@@ -52,6 +52,30 @@ class Backoff:
 
 ConnectionFactory = Callable[..., Any]
 _STOP = object()
+T = TypeVar("T")
+
+
+class _Batches(Generic[T]):
+    """Items put on any thread reach ``deliver`` on the reactor thread, in order, in
+    batches: the reactor is woken only when no batch was already waiting for it."""
+
+    def __init__(self, reactor: ThreadHandoff, deliver: Callable[[list[T]], None]) -> None:
+        self._reactor, self._deliver = reactor, deliver
+        self._items: deque[T] = deque()
+        self._lock = threading.Lock()
+
+    def put(self, item: T) -> None:
+        with self._lock:
+            wake = not self._items
+            self._items.append(item)
+        if wake:
+            self._reactor.callFromThread(self._flush)
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch = list(self._items)
+            self._items.clear()
+        self._deliver(batch)
 
 
 class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
@@ -105,11 +129,10 @@ class StompLink:
         self._attempt = 0
         self._retry: DelayedCall | None = None
         self._started: Deferred[None] | None = None
-        self._inbox: deque[tuple[int, dict[str, str], str]] = deque()
-        self._inbox_lock = threading.Lock()
+        self._inbox: _Batches[tuple[int, dict[str, str], str]] = _Batches(reactor, self._drain)
         self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._done: deque[tuple[Deferred[Any], bool, Any]] = deque()
-        self._done_lock = threading.Lock()
+        self._done: _Batches[tuple[Deferred[Any], bool, Any]] = _Batches(reactor,
+                                                                         self._complete)
         self._thread: threading.Thread | None = None
         self.broker_errors = 0
         self.broker = ""
@@ -190,16 +213,9 @@ class StompLink:
             # Completions are batched like incoming messages: the reactor is woken only
             # when none was waiting.  Measured interleaved with one wake per completion:
             # the same round trip, ~10 % more one-way sends (docs/performance.md).
-            with self._done_lock:
-                wake = not self._done
-                self._done.append(done)
-            if wake:
-                self._reactor.callFromThread(self._complete)
+            self._done.put(done)
 
-    def _complete(self) -> None:
-        with self._done_lock:
-            batch = list(self._done)
-            self._done.clear()
+    def _complete(self, batch: list[tuple[Deferred[Any], bool, Any]]) -> None:
         for d, ok, value in batch:
             if ok:
                 d.callback(value)
@@ -224,16 +240,9 @@ class StompLink:
     # -- inbound (receiver thread -> reactor) -------------------------------------------
 
     def _enqueue(self, generation: int, headers: dict[str, str], body: str) -> None:
-        with self._inbox_lock:
-            wake = not self._inbox
-            self._inbox.append((generation, dict(headers), body))
-        if wake:
-            self._reactor.callFromThread(self._drain)
+        self._inbox.put((generation, dict(headers), body))
 
-    def _drain(self) -> None:
-        with self._inbox_lock:
-            batch = list(self._inbox)
-            self._inbox.clear()
+    def _drain(self, batch: list[tuple[int, dict[str, str], str]]) -> None:
         for generation, headers, body in batch:
             if generation != self._generation:
                 continue
