@@ -24,6 +24,8 @@ from siebel_gateway.adapters.link import LinkDownError, LinkStatus, parse_broker
 from siebel_gateway.adapters.stomp_link import Backoff, StompLink
 from siebel_gateway.core.broker_messages import BrokerMessage
 
+from ..netutil import free_port
+
 reactor: Any = _reactor
 pytestmark = pytest.mark.broker
 TOOL = Path(__file__).parents[2] / "tools" / "activemq"
@@ -80,7 +82,7 @@ async def test_round_trip_keeps_type_and_text(broker_stomp: tuple[str, int]) -> 
 
 @pytest.fixture
 def own_broker(tmp_path: Path) -> Generator[tuple[Path, int, int], None, None]:
-    base, stomp, openwire = tmp_path / "amq", 61753, 61756
+    base, stomp, openwire = tmp_path / "amq", free_port(), free_port()
     amq("start", base, stomp, openwire)
     yield base, stomp, openwire
     amq("stop", base, stomp, openwire)
@@ -158,7 +160,7 @@ async def test_a_hung_broker_is_noticed_by_heartbeats(own_broker: tuple[Path, in
 
 @pytest_twisted.ensureDeferred
 async def test_a_full_broker_refuses_sends_with_errors_that_are_reported(tmp_path: Path) -> None:
-    base, stomp, openwire = tmp_path / "full", 61763, 61766
+    base, stomp, openwire = tmp_path / "full", free_port(), free_port()
     proc = subprocess.run([sys.executable, str(TOOL), "start", "--base", str(base),
                            "--stomp-port", str(stomp), "--openwire-port", str(openwire),
                            "--memory-limit", "1 mb"], capture_output=True, text=True,
@@ -196,7 +198,7 @@ async def test_tls_link_to_a_real_broker(tmp_path: Path) -> None:
     subprocess.run(["keytool", "-exportcert", "-rfc", "-alias", "broker", "-keystore",
                     str(keystore), "-storepass", password, "-file", str(pem)], check=True,
                    capture_output=True)
-    base, stomp, openwire, tls = tmp_path / "tls", 61773, 61776, 61772
+    base, stomp, openwire, tls = tmp_path / "tls", free_port(), free_port(), free_port()
     proc = subprocess.run([sys.executable, str(TOOL), "start", "--base", str(base),
                            "--stomp-port", str(stomp), "--openwire-port", str(openwire),
                            "--stomp-ssl-port", str(tls), "--keystore", str(keystore)],

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from ..driver.test_e2e_activemq import start
-from ..driver.test_serve_cli import TEMPLATES, free_port
+from ..driver.test_serve_cli import TEMPLATES
+from ..netutil import free_port
 from .test_console_cli import cli
 
 pytestmark = pytest.mark.broker

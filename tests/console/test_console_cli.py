@@ -13,7 +13,8 @@ import pytest
 
 from siebel_gateway.cli import main
 
-from ..driver.test_serve_cli import ROOT, TEMPLATES, embedded_gateway, free_port
+from ..driver.test_serve_cli import ROOT, TEMPLATES, embedded_gateway
+from ..netutil import free_port
 
 TRACES = ROOT / "tests" / "data" / "traces"
 GOLDEN = sorted(TRACES.glob("*.jsonl"))

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 import stomp
 
+from ..netutil import free_port
 from .scs_client import ScsSocketClient
-from .test_serve_cli import TEMPLATES, free_port
+from .test_serve_cli import TEMPLATES
 
 pytestmark = pytest.mark.broker
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from ..netutil import free_port
 from .scs_client import ScsSocketClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,13 +33,6 @@ def refused(*args: str) -> str:
     assert p.returncode == 2, err
     assert "Traceback" not in err
     return err
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_bad_gateway_file_is_refused_with_line_and_column(tmp_path: Path) -> None:

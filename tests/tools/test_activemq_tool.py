@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 import stomp
 
+from ..netutil import free_port
+
 ROOT = Path(__file__).parents[2]
 TOOL = ROOT / "tools" / "activemq"
 
@@ -52,16 +54,17 @@ def test_the_test_broker_speaks_stomp_text_messages(broker_stomp: tuple[str, int
 
 def test_second_instance_status_and_exact_stop(tmp_path: Path) -> None:
     base = tmp_path / "second"
-    ports = ["--stomp-port", "61733", "--openwire-port", "61736", "--base", str(base)]
+    stomp = free_port()
+    ports = ["--stomp-port", str(stomp), "--openwire-port", str(free_port()), "--base", str(base)]
     started = tool("start", *ports)
     assert started.returncode == 0, started.stdout + started.stderr
     try:
-        assert "ready: stomp=127.0.0.1:61733" in started.stdout
+        assert f"ready: stomp=127.0.0.1:{stomp}" in started.stdout
         assert tool("status", *ports).returncode == 0
         again = tool("start", *ports)
         assert again.returncode == 0 and "already running" in again.stdout
         conf = (base / "conf" / "activemq.xml").read_text()
-        assert 'sendFailIfNoSpace="true"' in conf and "stomp://127.0.0.1:61733" in conf
+        assert 'sendFailIfNoSpace="true"' in conf and f"stomp://127.0.0.1:{stomp}" in conf
         assert (base / "conf" / "log4j.properties").exists()
     finally:
         stopped = tool("stop", *ports)
