@@ -517,7 +517,7 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
         "storm_failed": bench.storm_failed, "pairs": pairs,
         "events_lost": dict(lost), "refused": dict(bench.stats.refused),
         "rpc_errors": bench.stats.rpc_errors,
-        "calls_placed": lab.calls_placed, "calls": calls, "holds": bench.stats.holds,
+        "calls_placed": lab.calls_placed, "calls_released": calls, "holds": bench.stats.holds,
         "transfers": bench.stats.transfers,
         "wrap_ups": bench.stats.wrap_ups,
         "rss_per_agent_kb": round((rss1 - rss0) / max(1, bench.logged_in) / 1024, 1),
