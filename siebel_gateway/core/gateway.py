@@ -20,17 +20,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..gc.codec import GcCodec, GcDecodeError, GcEncodeError, GcEvent
+from . import machine
+from .agent import AgentSession
 from .broker_messages import BrokerMessage
 from .driver import DriverConfigError, DriverSettings, parse_driver_params, service_values
-from .effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
+from .effects import CancelTimer, Effect, Key, Log, Publish, StartTimer, ToScs
 from .scs_wire import Request, ScError, WireError, error_message, result_message
-from .session import AgentSession
 from .texts import Catalog
 from .vocabulary import COMMANDS, EVENTS
 
 __all__ = ["API_VERSION", "GatewayCore", "GatewayOptions"]
 
 API_VERSION = 2
+#: Owner of the gateway's own timers and publishes.
+GATEWAY = "gateway"
+BEAT = Key(GATEWAY, "beat")
+ANSWER = Key(GATEWAY, "answer")
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,6 @@ class GatewayCore:
                  *, encrypt: Callable[[str], str] | None = None) -> None:
         self.codec, self.catalog = codec, catalog
         self.options = options or GatewayOptions()
-        self.command_timeout = self.options.command_timeout
         self._encrypt = encrypt
         self.out: list[Effect] = []
         self.drivers: dict[str, DriverInstance] = {}
@@ -65,13 +69,16 @@ class GatewayCore:
         self.agents: dict[str, AgentSession] = {}
         self.link_up = False
         self.gc_in_service = False
-        self.unrouted = 0
         self._skew_warned = False
         self._counter = 0
         self._hello_outstanding = False
         self._touched: list[AgentSession] = []
 
     # -- context for sessions ----------------------------------------------------------------
+
+    @property
+    def command_timeout(self) -> float:
+        return self.options.command_timeout
 
     @property
     def gc_available(self) -> bool:
@@ -183,7 +190,7 @@ class GatewayCore:
         session = AgentSession(handle, c, d.settings, service_values(p["params"]), self)
         self.services[handle] = self._touch(session)
         d.services.append(handle)
-        session.started()
+        session.refresh_toolbar()
         if not self.gc_available:
             session.cb("ShowStatusText", text=session.t("status.gc_out_of_service"))
         return 0, "", {"service": handle}
@@ -192,7 +199,8 @@ class GatewayCore:
         s = self._service(c, p["service"])
         if s is None:
             return self._bad_handle("service", p["service"])
-        code, error = s.invoke(p["cmdTrackId"], p["name"], p["stringParam"], p["params"], now)
+        code, error = machine.invoke(s, p["cmdTrackId"], p["name"], p["stringParam"],
+                                     p["params"], now)
         return code, error, {}
 
     def _m_InvokeCommandEx(self, c: int, p: Any, now: float) -> Any:  # noqa: N802
@@ -203,14 +211,14 @@ class GatewayCore:
             return (int(ScError.CMD_NOT_SUPPORTED), f"command type {p['commandType']} is not "
                     "supported (1 = make call is; 2 = send message is not, this is a voice "
                     "driver)", {})
-        code, error = s.invoke(p["cmdTrackId"], "MakeCall", "", p["params"], now)
+        code, error = machine.invoke(s, p["cmdTrackId"], "MakeCall", "", p["params"], now)
         return code, error, {}
 
     def _m_NotifyEventHandlingFinished(self, c: int, p: Any, now: float) -> Any:  # noqa: N802
         s = self._service(c, p["service"])
         if s is None:
             return self._bad_handle("service", p["service"])
-        code, error = s.notify_finished(p["trackingId"])
+        code, error = machine.notify_finished(s, p["trackingId"])
         return code, error, {}
 
     def _work_item(self, c: int, p: Any, now: float, command: str) -> Any:
@@ -220,7 +228,7 @@ class GatewayCore:
         if p["trackingId"] not in s.calls.calls:
             return (int(ScError.INVALID_ITEM_TRACKING_ID), f"no call has the tracking id "
                     f"{p['trackingId']!r}", {})
-        code, error = s.invoke("0", command, "", [("TrackingID", p["trackingId"])], now)
+        code, error = machine.invoke(s, "0", command, "", [("TrackingID", p["trackingId"])], now)
         return code, error, {}
 
     def _m_AcceptWorkItem(self, c: int, p: Any, now: float) -> Any:  # noqa: N802
@@ -256,7 +264,7 @@ class GatewayCore:
         return 0, "", {}
 
     def _release_service(self, s: AgentSession, now: float) -> None:
-        s.release(now)
+        machine.release(s, now)
         self.out.extend(s.take())
         self.services.pop(s.handle, None)
         for d in self.drivers.values():
@@ -286,7 +294,7 @@ class GatewayCore:
         except GcEncodeError as exc:
             self.log("error", "cannot send {command}: {error}", command=command, error=str(exc))
             return
-        self.out.append(Publish(message, f"gateway:{command}"))
+        self.out.append(Publish(message, Key(GATEWAY, command)))
 
     def link_status(self, up: bool, reason: str, now: float, *,
                     recovered: bool = False) -> list[Effect]:
@@ -298,7 +306,7 @@ class GatewayCore:
         else:
             self.gc_in_service = False
             self._hello_outstanding = False
-            self.out.extend([CancelTimer("gateway:beat"), CancelTimer("gateway:answer")])
+            self.out.extend([CancelTimer(BEAT), CancelTimer(ANSWER)])
         self.log("info" if up else "warn", "broker link {state}: {reason}",
                  state="up" if up else "down", reason=reason)
         self._availability_changed(was, now, "status.link_down")
@@ -307,7 +315,7 @@ class GatewayCore:
     def _hello(self, now: float, command: str) -> None:
         self._send_gc(command, now)
         self._hello_outstanding = True
-        self.out.append(StartTimer("gateway:answer", self.command_timeout))
+        self.out.append(StartTimer(ANSWER, self.command_timeout))
 
     def broker_message(self, message: BrokerMessage, now: float) -> list[Effect]:
         self._check_skew(message, now)
@@ -321,11 +329,10 @@ class GatewayCore:
         else:
             s = self.agents.get(event.agent_id)
             if s is None:
-                self.unrouted += 1
                 self.log("debug", "GC event {event} for agent {agent} that no service has "
                          "logged in", event=event.name, agent=event.agent_id)
             else:
-                self._touch(s).gc_event(event, now)
+                machine.gc_event(self._touch(s), event, now)
         return self.take()
 
     def _check_skew(self, message: BrokerMessage, now: float) -> None:
@@ -347,11 +354,11 @@ class GatewayCore:
             self.gc_in_service = event.name == "IN_SERVICE"
             if self._hello_outstanding:
                 self._hello_outstanding = False
-                self.out.append(CancelTimer("gateway:answer"))
-                self.out.append(StartTimer("gateway:beat", self.options.heartbeat))
+                self.out.append(CancelTimer(ANSWER))
+                self.out.append(StartTimer(BEAT, self.options.heartbeat))
         self._touch_all()
         for s in list(self.services.values()):
-            s.gc_system(event, now)
+            machine.gc_system(s, event, now)
         self._availability_changed(was, now, "status.gc_out_of_service")
 
     def _availability_changed(self, was: bool, now: float, down_key: str) -> None:
@@ -363,15 +370,15 @@ class GatewayCore:
         self._touch_all()
         for s in list(self.services.values()):
             if now_up:
-                s.gc_back(now)
+                machine.link_back(s, now)
             else:
-                s.gc_lost(down_key, now)
+                machine.link_lost(s, down_key, now)
 
-    def timer(self, key: str, now: float) -> list[Effect]:
-        if key == "gateway:beat":
+    def timer(self, key: Key, now: float) -> list[Effect]:
+        if key == BEAT:
             if self.link_up:
                 self._hello(now, "Beat")
-        elif key == "gateway:answer":
+        elif key == ANSWER:
             was = self.gc_available
             self._hello_outstanding = False
             self.gc_in_service = False
@@ -379,17 +386,18 @@ class GatewayCore:
                      seconds=self.command_timeout)
             self._availability_changed(was, now, "status.gc_out_of_service")
             if self.link_up:
-                self.out.append(StartTimer("gateway:beat", self.options.heartbeat))
+                self.out.append(StartTimer(BEAT, self.options.heartbeat))
         else:
-            s = self.services.get(key.split(":", 1)[0])
+            s = self.services.get(key.owner)
             if s is not None:
-                self._touch(s).timer(key, now)
+                machine.timer(self._touch(s), key, now)
         return self.take()
 
-    def publish_failed(self, ref: str, why: str, now: float) -> list[Effect]:
-        s = self.services.get(ref.split(":", 1)[0])
-        if s is not None:
-            self._touch(s).publish_failed(ref, why)
+    def publish_failed(self, ref: Key | None, why: str, now: float) -> list[Effect]:
+        s = self.services.get(ref.owner) if ref is not None else None
+        if s is not None and ref is not None:
+            machine.publish_failed(self._touch(s), ref, why)
         else:
-            self.log("warn", "GC command {ref} was not sent: {why}", ref=ref, why=why)
+            self.log("warn", "GC command {ref} was not sent: {why}",
+                     ref="" if ref is None else str(ref), why=why)
         return self.take()

@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..core.broker_messages import BrokerMessage
 from .dialect import Dialect, EventShape, FieldSpec
+from .messages import BrokerMessage
 
 __all__ = ["GcCodec", "GcDecodeError", "GcEncodeError", "GcEvent"]
 
@@ -30,7 +30,12 @@ FieldValue = str | int | bool | tuple[str, ...] | tuple[tuple[str, str], ...] | 
 
 
 class GcEncodeError(ValueError):
-    """A command that cannot be expressed in the dialect."""
+    """A command that cannot be expressed in the dialect; ``field`` names the value it
+    refused (empty when the command itself is the problem), never the value itself."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class GcDecodeError(ValueError):
@@ -82,7 +87,8 @@ class GcCodec:
             shown = {"\r": "a carriage return", "\n": "a line break", "\x00": "a NUL"}.get(
                 bad, f"'{bad}'")
             raise GcEncodeError(f"{where}: {name} contains {shown}, which the GC protocol uses "
-                                "as a delimiter; it cannot be sent without being corrupted")
+                                "as a delimiter; it cannot be sent without being corrupted",
+                                name)
 
     def encode(self, command: str, values: Mapping[str, str], *, now_ms: int | None = None,
                expires_ms: int = 0, headers: Mapping[str, str] | None = None) -> BrokerMessage:

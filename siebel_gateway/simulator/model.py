@@ -36,11 +36,11 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from ..core.effects import CancelTimer, StartTimer
+from ..core.effects import CancelTimer, Key, StartTimer
 from ..gc.codec import FieldValue, GcCodec
 from .data import Agent, SimulatorData
 
-__all__ = ["CancelTimer", "Emit", "FinesseModel", "Output", "StartTimer"]
+__all__ = ["CancelTimer", "Emit", "FinesseModel", "Key", "Output", "StartTimer"]
 
 ON_CALL = ("TALKING", "HOLD")
 UCCE_DTMF = frozenset("0123456789*#ABCD")
@@ -456,7 +456,7 @@ class FinesseModel:
             target.before_call = target.state
             self.set_state(target, "RESERVED")
         self.notify(d, ringing=[target.cfg.id])
-        self.out.append(StartTimer(f"rona:{d.id}:{target.cfg.id}", self.ring_timeout))
+        self.out.append(StartTimer(Key(d.id, "rona", target.cfg.id), self.ring_timeout))
 
     def place_inbound(self, agent_id: str | None, ani: str, dnis: str, ced: str,
                       call_data: list[tuple[str, str]]) -> Dialog:
@@ -487,7 +487,7 @@ class FinesseModel:
         if p.state != "ALERTING":
             raise Refused("Invalid State", f"dialog {d.id} is not ringing at agent {agent_id}",
                           "CF_INVALID_OBJECT_STATE")
-        self.out.append(CancelTimer(f"rona:{d.id}:{agent_id}"))
+        self.out.append(CancelTimer(Key(d.id, "rona", agent_id)))
         p.state, d.state = "ACTIVE", "ACTIVE"
         for other in d.parties:
             if other.state in ("INITIATED", "ALERTING") and other is not p:
@@ -554,7 +554,7 @@ class FinesseModel:
         self.notify(d)
         for p in d.parties:
             if p.agent is not None and p.state == "DROPPED":
-                self.out.append(CancelTimer(f"rona:{d.id}:{p.agent}"))
+                self.out.append(CancelTimer(Key(d.id, "rona", p.agent)))
                 self.call_ended(self.agents[p.agent], d)
         # A consult leg outlives its original call: the two agents may still talk.
 
@@ -585,13 +585,13 @@ class FinesseModel:
             a.wrap_dialogs = [d.id]
             state = "WORK" if wants_nr or not self.ucce else "WORK_READY"
             self.set_state(a, state, code, label, rid)
-            self.out.append(StartTimer(f"wrap:{a.cfg.id}", float(a.cfg.wrap_up_timer)))
+            self.out.append(StartTimer(Key(a.cfg.id, "wrap"), float(a.cfg.wrap_up_timer)))
             return
         self.set_state(a, "NOT_READY" if wants_nr else "READY", code, label, rid)
 
     def end_wrap_up(self, a: AgentState) -> None:
         if a.state in ("WORK", "WORK_READY"):
-            self.out.append(CancelTimer(f"wrap:{a.cfg.id}"))
+            self.out.append(CancelTimer(Key(a.cfg.id, "wrap")))
             for did in a.wrap_dialogs:
                 d = self.dialogs.get(did)
                 p = d.party(a.cfg.id) if d else None
@@ -630,7 +630,7 @@ class FinesseModel:
             d.parties.append(Party(number, None, "ALERTING"))
             d.state = "ALERTING"
             self.notify(d)
-            self.out.append(StartTimer(f"answer:{d.id}", self.answer_delay))
+            self.out.append(StartTimer(Key(d.id, "answer"), self.answer_delay))
         if not consult and self.ucce:
             self.set_state(a, "TALKING", a.reason_code, a.reason_label, a.reason_id)
         return d
@@ -740,20 +740,18 @@ class FinesseModel:
 
     # -- timers --------------------------------------------------------------------------
 
-    def timer_fired(self, key: str) -> list[Output]:
-        kind, _, rest = key.partition(":")
-        if kind == "rona":
-            dialog_id, _, agent_id = rest.partition(":")
-            self.rona(dialog_id, agent_id)
-        elif kind == "answer":
-            d = self.dialogs.get(rest)
+    def timer_fired(self, key: Key) -> list[Output]:
+        if key.kind == "rona":
+            self.rona(key.owner, key.id)
+        elif key.kind == "answer":
+            d = self.dialogs.get(key.owner)
             if d is not None and d.state == "ALERTING":
                 for p in d.parties:
                     p.state = "ACTIVE"
                 d.state = "ACTIVE"
                 self.notify(d)
-        elif kind == "wrap":
-            a = self.agents[rest]
+        elif key.kind == "wrap":
+            a = self.agents[key.owner]
             if a.state in ("WORK", "WORK_READY"):
                 nxt = "READY" if a.state == "WORK_READY" else "NOT_READY"
                 code = -1 if nxt == "READY" else (a.reason_code if a.reason_code != -1 else
