@@ -31,12 +31,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..errors import ScsFaultError
 from ..gc.codec import GcCodec, GcEncodeError
 from ..gc.states import ON_CALL_STATES, AgentState, CallState
 from .calls import Call, CallBook
 from .driver import DriverSettings
 from .effects import CancelTimer, Effect, Key, Log, Publish, StartTimer, ToScs
-from .scs_wire import ScError, notification_message
+from .scs_messages import (
+    BeginBatch,
+    CacheCommandInformation,
+    Callback,
+    EndBatch,
+    HandleError,
+    HandleEvent,
+    UpdateObjectInformation,
+)
+from .scs_wire import ScError, callback_message
 from .texts import Catalog
 from .toolbar import Snapshot, command_statuses
 from .vocabulary import AGENT_EVENT, DESCRIPTIONS, NOTIFY_EVENTS
@@ -82,7 +92,9 @@ class Phase(enum.Enum):
     LOGGED_IN = "logged in"
 
 
-class Refused(Exception):  # noqa: N818 - a refusal the agent reads, not a fault
+class Refused(ScsFaultError):  # noqa: N818 - a refusal the agent reads
+    """A device command that cannot run now: its SCAPI code and the text key for the agent."""
+
     def __init__(self, code: ScError, key: str, **values: object) -> None:
         super().__init__(key)
         self.code, self.key, self.values = code, key, values
@@ -195,10 +207,10 @@ class AgentSession:
     def t(self, key: str, **values: object) -> str:
         return self.ctx.catalog.text(self.driver.language, key, **values)
 
-    def cb(self, method: str, **params: Any) -> None:
+    def cb(self, callback: Callback) -> None:
+        """Queue a callback for the end of this input (none once the service is released)."""
         if not self.released:
-            self._callbacks.append(notification_message(method, {"service": self.handle,
-                                                                 **params}))
+            self._callbacks.append(callback_message(callback))
 
     def log(self, level: str, text: str, **fields: Any) -> None:
         self.out.append(Log(level, text, {"service": self.handle, "agent": self.agent_id,
@@ -213,8 +225,8 @@ class AgentSession:
         batch = self._callbacks
         self._callbacks = []
         if len(batch) > 1:
-            batch = [notification_message("BeginBatch", {"service": self.handle}), *batch,
-                     notification_message("EndBatch", {"service": self.handle})]
+            batch = [callback_message(BeginBatch(self.handle)), *batch,
+                     callback_message(EndBatch(self.handle))]
         self.out.extend(ToScs(self.connection, m) for m in batch)
 
     def take(self) -> list[Effect]:
@@ -253,9 +265,8 @@ class AgentSession:
         if statuses is not self._last_cache and statuses != self._last_cache:
             self._last_cache = statuses
             commands, descriptions, flags = _toolbar_lists(statuses)
-            self._callbacks.append(notification_message("CacheCommandInformation", {
-                "service": self.handle, "commands": commands, "descriptions": descriptions,
-                "statuses": flags}))
+            self._callbacks.append(callback_message(CacheCommandInformation(
+                self.handle, commands, descriptions, flags)))
         logged = self.phase is Phase.LOGGED_IN
         busy = logged and (bool(self.calls.calls) or self.state in ON_CALL_STATES)
         obj = (self.agent_id, "TRUE" if logged else "FALSE",
@@ -264,9 +275,9 @@ class AgentSession:
                "TRUE" if busy else "FALSE")
         if obj != self._last_object and (logged or self._last_object is not None):
             self._last_object = obj
-            self._callbacks.append(notification_message("UpdateObjectInformation", {
-                "service": self.handle, "trackingId": "", "mediaTargetAddr": self.extension,
-                "info": [["2", obj[0]], ["13", obj[1]], ["4", obj[2]], ["5", obj[3]]]}))
+            self._callbacks.append(callback_message(UpdateObjectInformation(
+                self.handle, "", self.extension,
+                [["2", obj[0]], ["13", obj[1]], ["4", obj[2]], ["5", obj[3]]])))
 
     # -- GC sends ----------------------------------------------------------------------------
 
@@ -310,7 +321,7 @@ class AgentSession:
 
     def report(self, p: Pending, text: str) -> None:
         self.out.append(CancelTimer(self.command_key(p.seq)))
-        self.cb("HandleError", cmdTrackId=p.cmd_track_id, error=text)
+        self.cb(HandleError(self.handle, cmd_track_id=p.cmd_track_id, error=text))
         if p.gc_command in ("Hello", "Login") and self.phase in (Phase.AWAIT_SERVICE,
                                                                  Phase.LOGGING_IN):
             self.login_failed()
@@ -346,8 +357,8 @@ class AgentSession:
             self.notify_waiting[tracking_id] = name
             self.out.append(StartTimer(self.notify_key(tracking_id),
                                        self.driver.notify_timeout))
-        self.cb("HandleEvent", name=name, fields=fields, notifyWhenDone=notify,
-                trackingId=tracking_id)
+        self.cb(HandleEvent(self.handle, name=name, fields=fields, notify_when_done=notify,
+                tracking_id=tracking_id))
 
     def agent_event(self, now: float) -> None:
         name = AGENT_EVENT.get(self.state)

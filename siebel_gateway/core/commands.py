@@ -16,6 +16,7 @@ from typing import NamedTuple
 from ..gc.states import AgentState, CallState
 from .agent import AgentSession, Phase, Refused, Secret
 from .calls import Call
+from .scs_messages import ShowStatusText
 from .scs_wire import ScError
 
 __all__ = ["Cmd", "answer", "blind_transfer", "complete", "consult", "dtmf", "hold",
@@ -135,7 +136,7 @@ def log_in(s: AgentSession, c: Cmd) -> None:
     s.credential = Secret(s.ctx.encrypt(pin) if s.driver.use_secure_password else pin)
     s.phase, s.login_cmd, s.resyncing = Phase.AWAIT_SERVICE, cmd, False
     s.send([("Hello", s.encode("Hello", {}, now, name))], cmd, name)
-    s.cb("ShowStatusText", text=s.t("status.logging_in", AgentId=agent, Extension=ext))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.logging_in", AgentId=agent, Extension=ext)))
 
 
 def log_out(s: AgentSession, c: Cmd) -> None:

@@ -17,6 +17,15 @@ from ..gc.states import AgentState, CallState
 from .agent import AgentSession, Phase, iso_time
 from .calls import Call, Change, ChangeKind
 from .effects import CancelTimer
+from .scs_messages import (
+    HandleError,
+    IndicateNewWorkItem,
+    ShowStatusText,
+    WorkItemReleased,
+    WorkItemResumed,
+    WorkItemStarted,
+    WorkItemSuspended,
+)
 
 __all__ = ["PENDING_EVENT", "call_change", "call_fields", "iso_time", "on_agent_info",
            "on_call_event", "on_error", "on_reason_codes", "on_service", "on_state"]
@@ -69,7 +78,7 @@ def on_service(s: AgentSession, e: GcEvent, now: float) -> None:
         s.phase = Phase.LOGGING_IN
         s.connect_and_login(now, s.login_cmd)
     else:
-        s.cb("HandleError", cmdTrackId=s.login_cmd, error=s.t("status.gc_out_of_service"))
+        s.cb(HandleError(s.handle, cmd_track_id=s.login_cmd, error=s.t("status.gc_out_of_service")))
         s.login_failed()
 
 
@@ -96,7 +105,7 @@ def on_error(s: AgentSession, e: GcEvent, now: float) -> None:
     if p is not None:
         s.report(p, text)
     else:
-        s.cb("HandleError", cmdTrackId=cmd_id, error=text)
+        s.cb(HandleError(s.handle, cmd_track_id=cmd_id, error=text))
 
 
 def on_state(s: AgentSession, e: GcEvent, now: float) -> None:
@@ -113,8 +122,8 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> None:
         s.phase = Phase.LOGGED_IN
         if not s.resyncing:
             s.event("EventAgentLogin", s.agent_fields(now))
-            s.cb("ShowStatusText", text=s.t("status.logged_in", FullName=s.full_name
-                                             or s.agent_id, Extension=s.extension))
+            s.cb(ShowStatusText(s.handle, text=s.t("status.logged_in", FullName=s.full_name
+                                             or s.agent_id, Extension=s.extension)))
             _ask_reason_lists(s, now)
         s.resyncing = False
     if state == AgentState.LOGOUT:
@@ -136,7 +145,7 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> None:
         if name is not None:
             s.event(name, s.agent_fields(now))
         if key:
-            s.cb("ShowStatusText", text=s.t(key))
+            s.cb(ShowStatusText(s.handle, text=s.t(key)))
 
 
 #: A pending state (set during a call) is announced with the event of the state it leads
@@ -156,7 +165,7 @@ def _status(s: AgentSession) -> None:
         if key is None:
             return
         text = s.t(key)
-    s.cb("ShowStatusText", text=text)
+    s.cb(ShowStatusText(s.handle, text=text))
 
 
 def _ask_reason_lists(s: AgentSession, now: float) -> None:
@@ -169,15 +178,15 @@ def _ask_reason_lists(s: AgentSession, now: float) -> None:
 
 def _logged_out(s: AgentSession, now: float) -> None:
     for call in list(s.calls.calls.values()):
-        s.cb("WorkItemReleased", trackingId=call.tracking_id, stopTime=int(now))
+        s.cb(WorkItemReleased(s.handle, tracking_id=call.tracking_id, stop_time=int(now)))
     s.calls.clear()
     if s.wrap_item:
-        s.cb("WorkItemReleased", trackingId=s.wrap_item, stopTime=int(now))
+        s.cb(WorkItemReleased(s.handle, tracking_id=s.wrap_item, stop_time=int(now)))
         s.wrap_item = ""
     s.phase, s.credential = Phase.LOGGED_OUT, None
     s.pending_state = AgentState.NONE
     s.event("EventAgentLogout", s.agent_fields(now))
-    s.cb("ShowStatusText", text=s.t("status.logged_out"))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.logged_out")))
     s.ctx.release_agent(s.agent_id, s)
 
 
@@ -191,11 +200,12 @@ def _wrap_up_items(s: AgentSession, before: str, now: float) -> None:
                 ended.tracking_id)
         if s.driver.reset_timer_on_wrap_up:
             s.wrap_item = f"{ended.tracking_id}-wrapup"
-            s.cb("WorkItemStarted", trackingId=s.wrap_item, oldTrackingId=ended.tracking_id,
-                 description=f"Wrap-up {ended.other_party}".strip(),
-                 mediaTargetAddr=s.extension, startTime=int(now))
+            s.cb(WorkItemStarted(s.handle, tracking_id=s.wrap_item,
+                                 old_tracking_id=ended.tracking_id,
+                                 description=f"Wrap-up {ended.other_party}".strip(),
+                                 media_target_addr=s.extension, start_time=int(now)))
     elif before in wrap and s.state not in wrap and s.wrap_item:
-        s.cb("WorkItemReleased", trackingId=s.wrap_item, stopTime=int(now))
+        s.cb(WorkItemReleased(s.handle, tracking_id=s.wrap_item, stop_time=int(now)))
         s.wrap_item = ""
 
 
@@ -213,26 +223,26 @@ def on_reason_codes(s: AgentSession, e: GcEvent, now: float) -> None:
 
 
 def _ringing(s: AgentSession, c: Call, now: float) -> None:
-    s.cb("IndicateNewWorkItem", trackingId=c.tracking_id, oldTrackingId=c.old_tracking_id,
-         description=c.description, mode=c.mode)
+    s.cb(IndicateNewWorkItem(s.handle, tracking_id=c.tracking_id, old_tracking_id=c.old_tracking_id,
+         description=c.description, mode=c.mode))
     s.event("EventRinging", call_fields(s, c, now), c.tracking_id)
-    s.cb("ShowStatusText", text=s.t("status.ringing", ANI=c.ani or "?"))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.ringing", ANI=c.ani or "?")))
 
 
 def _dialing(s: AgentSession, c: Call, now: float) -> None:
-    s.cb("WorkItemStarted", trackingId=c.tracking_id, oldTrackingId=c.old_tracking_id,
-         description=c.description, mediaTargetAddr=s.extension, startTime=int(now))
+    s.cb(WorkItemStarted(s.handle, tracking_id=c.tracking_id, old_tracking_id=c.old_tracking_id,
+         description=c.description, media_target_addr=s.extension, start_time=int(now)))
     s.event("EventDialing", call_fields(s, c, now), c.tracking_id)
-    s.cb("ShowStatusText", text=s.t("status.dialing", OtherParty=c.other_party))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.dialing", OtherParty=c.other_party)))
 
 
 def _started(s: AgentSession, c: Call, now: float, event: str) -> None:
-    s.cb("WorkItemStarted", trackingId=c.tracking_id, oldTrackingId=c.old_tracking_id,
-         description=c.description, mediaTargetAddr=s.extension, startTime=int(now))
+    s.cb(WorkItemStarted(s.handle, tracking_id=c.tracking_id, old_tracking_id=c.old_tracking_id,
+         description=c.description, media_target_addr=s.extension, start_time=int(now)))
     if c.state is CallState.HELD:
-        s.cb("WorkItemSuspended", trackingId=c.tracking_id)
+        s.cb(WorkItemSuspended(s.handle, tracking_id=c.tracking_id))
     s.event(event, call_fields(s, c, now), c.tracking_id)
-    s.cb("ShowStatusText", text=s.t("status.talking", OtherParty=c.other_party))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.talking", OtherParty=c.other_party)))
 
 
 def _joined(s: AgentSession, c: Call, now: float) -> None:
@@ -246,19 +256,19 @@ def _answered(s: AgentSession, c: Call, now: float) -> None:
 
 def _connected(s: AgentSession, c: Call, now: float) -> None:
     s.event("EventEstablished", call_fields(s, c, now), c.tracking_id)
-    s.cb("ShowStatusText", text=s.t("status.talking", OtherParty=c.other_party))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.talking", OtherParty=c.other_party)))
 
 
 def _held(s: AgentSession, c: Call, now: float) -> None:
-    s.cb("WorkItemSuspended", trackingId=c.tracking_id)
+    s.cb(WorkItemSuspended(s.handle, tracking_id=c.tracking_id))
     s.event("EventHeld", call_fields(s, c, now), c.tracking_id)
-    s.cb("ShowStatusText", text=s.t("status.held"))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.held")))
 
 
 def _retrieved(s: AgentSession, c: Call, now: float) -> None:
-    s.cb("WorkItemResumed", trackingId=c.tracking_id)
+    s.cb(WorkItemResumed(s.handle, tracking_id=c.tracking_id))
     s.event("EventRetrieved", call_fields(s, c, now), c.tracking_id)
-    s.cb("ShowStatusText", text=s.t("status.talking", OtherParty=c.other_party))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.talking", OtherParty=c.other_party)))
 
 
 def _party_changed(s: AgentSession, c: Call, now: float) -> None:
@@ -274,8 +284,8 @@ def _released(s: AgentSession, c: Call, now: float) -> None:
     if s.notify_waiting.pop(tid, None) is not None:
         s.out.append(CancelTimer(s.notify_key(tid)))
     s.event("EventReleased", call_fields(s, c, now), tid)
-    s.cb("WorkItemReleased", trackingId=tid, stopTime=int(now))
-    s.cb("ShowStatusText", text=s.t("status.released"))
+    s.cb(WorkItemReleased(s.handle, tracking_id=tid, stop_time=int(now)))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.released")))
 
 
 #: What each change of a call means for Siebel (calls.py's table, second column).

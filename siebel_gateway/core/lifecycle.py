@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from .agent import AgentSession, Phase
 from .effects import CancelTimer, Key
+from .scs_messages import CleanAllWorkItem, HandleEvent, ShowStatusText
 from .scs_wire import ScError
 
 __all__ = ["command_timeout", "link_back", "link_back_resync", "link_lost", "notify_finished",
@@ -77,15 +78,15 @@ def link_lost(s: AgentSession, status_key: str, now: float) -> None:
     for p in list(s.pending):
         s.pending.remove(p)
         s.report(p, s.t("error.network", Command=p.command))
-    s.cb("HandleEvent", name="EventLinkDisconnected", fields=s.base_fields(now),
-         notifyWhenDone=False, trackingId="")
-    s.cb("ShowStatusText", text=s.t(status_key))
+    s.cb(HandleEvent(s.handle, name="EventLinkDisconnected", fields=s.base_fields(now),
+         notify_when_done=False, tracking_id=""))
+    s.cb(ShowStatusText(s.handle, text=s.t(status_key)))
 
 
 def link_back(s: AgentSession, now: float) -> None:
-    s.cb("HandleEvent", name="EventLinkConnected", fields=s.base_fields(now),
-         notifyWhenDone=False, trackingId="")
-    s.cb("ShowStatusText", text=s.t("status.link_up"))
+    s.cb(HandleEvent(s.handle, name="EventLinkConnected", fields=s.base_fields(now),
+         notify_when_done=False, tracking_id=""))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.link_up")))
 
 
 def link_back_resync(s: AgentSession, now: float) -> None:
@@ -95,7 +96,7 @@ def link_back_resync(s: AgentSession, now: float) -> None:
     link_back(s, now)
     if s.credential is None:
         return
-    s.cb("CleanAllWorkItem")
+    s.cb(CleanAllWorkItem(s.handle))
     s.calls.clear()
     for tid in list(s.notify_waiting):
         s.out.append(CancelTimer(s.notify_key(tid)))

@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from ..errors import GcFaultError, ScsFaultError
 from .dialect import Dialect, EventShape, FieldSpec
 from .messages import BrokerMessage
 
@@ -29,7 +30,7 @@ _CONTROL = "\r\n\x00"
 FieldValue = str | int | bool | tuple[str, ...] | tuple[tuple[str, str], ...] | None
 
 
-class GcEncodeError(ValueError):
+class GcEncodeError(ScsFaultError, ValueError):
     """A command that cannot be expressed in the dialect; ``field`` names the value it
     refused (empty when the command itself is the problem), never the value itself."""
 
@@ -38,7 +39,7 @@ class GcEncodeError(ValueError):
         self.field = field
 
 
-class GcDecodeError(ValueError):
+class GcDecodeError(GcFaultError, ValueError):
     """An event that does not fit the dialect; ``kind`` groups the reasons for counting."""
 
     def __init__(self, kind: str, message: str) -> None:
