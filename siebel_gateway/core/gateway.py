@@ -45,6 +45,7 @@ from .scs_messages import (
 )
 from .scs_wire import Request, RpcError, ScError, WireError, error_message, result_message
 from .texts import Catalog
+from .views import CoreView, core_view
 from .vocabulary import COMMANDS, EVENTS
 
 __all__ = ["ANSWER", "API_VERSION", "BEAT", "GATEWAY", "GatewayCore", "GatewayOptions",
@@ -127,6 +128,11 @@ class GatewayCore:
             ReleaseISCServiceInstance: self._release_service_request,
             ReleaseISCDriverInstance: self._release_driver_request,
         }
+
+    def snapshot(self) -> CoreView:
+        """A frozen view of the link, the GC and every agent service (for a monitor)."""
+        return core_view(self.link_up, self.gc_in_service, len(self.drivers),
+                         self.services.values())
 
     # -- context for sessions ----------------------------------------------------------------
 

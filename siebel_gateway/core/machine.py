@@ -73,8 +73,10 @@ class Rule:
 OUT, AWAIT, LOGGING, IN = (Phase.LOGGED_OUT, Phase.AWAIT_SERVICE, Phase.LOGGING_IN,
                            Phase.LOGGED_IN)
 ALL = (OUT, AWAIT, LOGGING, IN)
-#: Phases a failed sign-in can fall back to (a resync keeps LOGGING_IN/LOGGED_IN).
-_FAILED_LOGIN = (OUT, LOGGING)
+#: "may lead to" shorthands: the phase the rule ran in; that or LOGGED_OUT (a failed
+#: sign-in falls back to LOGGED_OUT, a failed resync keeps its phase).
+STAY: tuple[Phase, ...] = ()
+STAY_OR_OUT = (OUT,)
 
 #: (phases, input, handler, phases it may lead to); read as the table of the module text.
 _ROWS: tuple[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]], ...] = (
@@ -100,21 +102,28 @@ _ROWS: tuple[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]], 
     ((IN,), "SetCurrentWorkItem", c.switch, (IN,)),
     # -- GC events for this agent (already matched to the command they answer) -------------
     ((AWAIT,), Input.SERVICE, ev.on_service, (LOGGING, OUT)),
-    (ALL, Input.STATE, ev.on_state, ALL),
-    (ALL, Input.ERROR, ev.on_error, ALL),
-    (ALL, Input.AGENT_INFO, ev.on_agent_info, ALL),
-    (ALL, Input.REASON_CODES, ev.on_reason_codes, ALL),
-    ((LOGGING, IN), Input.CALL_EVENT, ev.on_call_event, (LOGGING, IN)),
+    ((OUT,), Input.STATE, ev.on_state, STAY),
+    ((AWAIT,), Input.STATE, ev.on_state, (AWAIT, OUT)),
+    ((LOGGING,), Input.STATE, ev.on_state, (IN, OUT)),
+    ((IN,), Input.STATE, ev.on_state, (IN, OUT)),
+    ((OUT, IN), Input.ERROR, ev.on_error, STAY),
+    ((AWAIT, LOGGING), Input.ERROR, ev.on_error, STAY_OR_OUT),
+    (ALL, Input.AGENT_INFO, ev.on_agent_info, STAY),
+    (ALL, Input.REASON_CODES, ev.on_reason_codes, STAY),
+    ((LOGGING, IN), Input.CALL_EVENT, ev.on_call_event, STAY),
     # -- the link, timers, the service's end ------------------------------------------------
-    (ALL, Input.LINK_LOST, lc.link_lost, ALL),
-    ((OUT, AWAIT, LOGGING), Input.LINK_BACK, lc.link_back, (OUT, AWAIT, LOGGING)),
+    ((OUT, IN), Input.LINK_LOST, lc.link_lost, STAY),
+    ((AWAIT, LOGGING), Input.LINK_LOST, lc.link_lost, STAY_OR_OUT),
+    ((OUT, AWAIT, LOGGING), Input.LINK_BACK, lc.link_back, STAY),
     ((IN,), Input.LINK_BACK, lc.link_back_resync, (IN, LOGGING)),
-    (ALL, Input.COMMAND_TIMEOUT, lc.command_timeout, ALL),
-    (ALL, Input.NOTIFY_TIMEOUT, lc.notify_timeout, ALL),
-    (ALL, Input.PUBLISH_FAILED, lc.publish_failed, ALL),
-    (ALL, Input.NOTIFY_FINISHED, lc.notify_finished, ALL),
-    ((OUT, AWAIT, LOGGING), Input.RELEASE, lc.release, (OUT, AWAIT, LOGGING)),
-    ((IN,), Input.RELEASE, lc.release_logged_in, (IN,)),
+    ((OUT, IN), Input.COMMAND_TIMEOUT, lc.command_timeout, STAY),
+    ((AWAIT, LOGGING), Input.COMMAND_TIMEOUT, lc.command_timeout, STAY_OR_OUT),
+    ((OUT, IN), Input.PUBLISH_FAILED, lc.publish_failed, STAY),
+    ((AWAIT, LOGGING), Input.PUBLISH_FAILED, lc.publish_failed, STAY_OR_OUT),
+    (ALL, Input.NOTIFY_TIMEOUT, lc.notify_timeout, STAY),
+    (ALL, Input.NOTIFY_FINISHED, lc.notify_finished, STAY),
+    ((OUT, AWAIT, LOGGING), Input.RELEASE, lc.release, STAY),
+    ((IN,), Input.RELEASE, lc.release_logged_in, STAY),
 )
 
 
@@ -125,7 +134,9 @@ def _table(rows: Iterable[tuple[tuple[Phase, ...], str | Input, Handler, tuple[P
         for phase in phases:
             if (phase, what) in table:
                 raise ValueError(f"two rules for {what} in phase {phase.name}")
-            table[phase, what] = Rule(handler, frozenset(to))
+            # STAY / STAY_OR_OUT: the phase of the row itself is allowed too
+            allowed = frozenset(to) | ({phase} if to in (STAY, STAY_OR_OUT) else set())
+            table[phase, what] = Rule(handler, allowed)
     return MappingProxyType(table)
 
 
@@ -238,7 +249,9 @@ def render_table() -> str:
     lines = ["| phase | input | handler | may lead to |", "|---|---|---|---|"]
     for phases, what, handler, to in _ROWS:
         shown = what.value if isinstance(what, Input) else what
-        lines.append(f"| {', '.join(p.name for p in phases)} | {shown} | "
-                     f"`{handler.__module__.rsplit('.', 1)[1]}.{handler.__name__}` | "
-                     f"{', '.join(p.name for p in to)} |")
+        where = "any" if phases == ALL else ", ".join(p.name for p in phases)
+        leads = {STAY: "(same)", STAY_OR_OUT: "(same), LOGGED_OUT"}.get(
+            to, ", ".join(p.name for p in to))
+        lines.append(f"| {where} | {shown} | "
+                     f"`{handler.__module__.rsplit('.', 1)[1]}.{handler.__name__}` | {leads} |")
     return "\n".join(lines) + "\n"
