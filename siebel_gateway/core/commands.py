@@ -46,9 +46,10 @@ def params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
         out.setdefault(k.casefold(), v)
     return out
 
-_STATE_KEYS = {"LOGOUT": "Logged out", "NOT_READY": "Not Ready", "READY": "Ready",
-               "RESERVED": "Reserved", "TALKING": "Talking", "HOLD": "on Hold",
-               "WORK": "in Wrap-up", "WORK_READY": "in Wrap-up"}
+_STATE_KEYS = {AgentState.LOGOUT: "Logged out", AgentState.NOT_READY: "Not Ready",
+               AgentState.READY: "Ready", AgentState.RESERVED: "Reserved",
+               AgentState.TALKING: "Talking", AgentState.HOLD: "on Hold",
+               AgentState.WORK: "in Wrap-up", AgentState.WORK_READY: "in Wrap-up"}
 
 
 def _state_name(s: AgentSession) -> str:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ..gc.states import AgentState, CallState
 from .state import ON_CALL, CancelTimer, Key, ModelBase, Refused, SimAgent
 
 __all__ = ["AgentRules"]
@@ -50,7 +51,7 @@ class AgentRules(ModelBase):
             raise Refused("Invalid Device", f"extension {extension} does not exist",
                           "WRONG_EXTENSION")
         other = next((o for o in self.agents.values() if o.extension == extension
-                      and o.state != "LOGOUT" and o is not a), None)
+                      and o.state != AgentState.LOGOUT and o is not a), None)
         if other is not None:
             raise Refused("Device Busy", f"extension {extension} is in use by agent "
                           f"{other.cfg.id}", "CF_RESOURCE_BUSY")
@@ -60,9 +61,9 @@ class AgentRules(ModelBase):
             "IsSupervisor": cfg.supervisor, "WrapUpMode": cfg.wrap_up_incoming,
             "TeamCount": "1" if cfg.team else "0", "Teams": (cfg.team,) if cfg.team else (),
             "FullName": cfg.full_name})
-        if a.state == "LOGOUT":  # a re-login keeps the current state (forced sign-in)
+        if a.state == AgentState.LOGOUT:  # a re-login keeps the current state (forced sign-in)
             a.extension = extension
-            self.set_state(a, "NOT_READY")
+            self.set_state(a, AgentState.NOT_READY)
         else:
             self.publish_state(a)
         for d in self.agent_dialogs(agent_id):
@@ -88,23 +89,23 @@ class AgentRules(ModelBase):
 
     def cmd_Logout(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
-        allowed = ("NOT_READY",) if self.ucce else ("NOT_READY", "READY")
+        allowed = (AgentState.NOT_READY,) if self.ucce else (AgentState.NOT_READY, AgentState.READY)
         if a.state not in allowed:
             raise Refused("Invalid State", f"LOGOUT is not allowed from {a.state} on "
                           f"{self.flavour.upper()} (only from {' or '.join(allowed)})",
                           "CF_INVALID_OBJECT_STATE")
         code, label, rid = self.require_reason("LOGOUT", v.get("ReasonCode", ""))
-        a.pending, a.extension = "", ""
-        self.set_state(a, "LOGOUT", code, label, rid)
+        a.pending, a.extension = AgentState.NONE, ""
+        self.set_state(a, AgentState.LOGOUT, code, label, rid)
 
     def cmd_ForceLogout(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
-        if a.state in ON_CALL or a.state == "RESERVED":
-            a.pending = "LOGOUT"
+        if a.state in ON_CALL or a.state == AgentState.RESERVED:
+            a.pending = AgentState.LOGOUT
             self.publish_state(a)
             return
         a.extension = ""
-        self.set_state(a, "LOGOUT", 20002 if self.ucce else 255)
+        self.set_state(a, AgentState.LOGOUT, 20002 if self.ucce else 255)
 
     def cmd_MakeReady(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
@@ -112,14 +113,14 @@ class AgentRules(ModelBase):
             if not self.ucce:
                 raise Refused("Invalid State", "a pending READY is not allowed during a call "
                               "on UCCX", "265")
-            a.pending = "READY"
+            a.pending = AgentState.READY
             self.publish_state(a)
             return
-        if a.state in ("RESERVED",):
+        if a.state in (AgentState.RESERVED,):
             raise Refused("Invalid State", "READY is not allowed while a call is reserved",
                           "CF_INVALID_OBJECT_STATE")
         self.end_wrap_up(a)
-        self.set_state(a, "READY")
+        self.set_state(a, AgentState.READY)
 
     def cmd_MakeNotReady(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         self.not_ready(agent_id, "")
@@ -134,15 +135,15 @@ class AgentRules(ModelBase):
             if not self.ucce and a.pending_nr_set:
                 raise Refused("Invalid State", "the pending NOT_READY reason can be set only "
                               "once per call on UCCX", "265")
-            a.pending, a.pending_nr_set = "NOT_READY", True
+            a.pending, a.pending_nr_set = AgentState.NOT_READY, True
             a.reason_code, a.reason_label, a.reason_id = code, label, rid
             self.publish_state(a)
             return
-        if a.state == "RESERVED":
+        if a.state == AgentState.RESERVED:
             raise Refused("Invalid State", "NOT_READY is not allowed while a call is reserved",
                           "CF_INVALID_OBJECT_STATE")
         self.end_wrap_up(a)
-        self.set_state(a, "NOT_READY", code, label, rid)
+        self.set_state(a, AgentState.NOT_READY, code, label, rid)
 
     def cmd_MakeWorkReady(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
@@ -151,7 +152,7 @@ class AgentRules(ModelBase):
         if a.state not in ON_CALL:
             raise Refused("Invalid State", "WORK_READY can be requested only during a call",
                           "CF_INVALID_OBJECT_STATE")
-        a.wrap_ready, a.pending = True, "READY"
+        a.wrap_ready, a.pending = True, AgentState.READY
         self.publish_state(a)
 
     def cmd_GetState(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
@@ -178,12 +179,12 @@ class AgentRules(ModelBase):
 
 
     def end_wrap_up(self, a: SimAgent) -> None:
-        if a.state in ("WORK", "WORK_READY"):
+        if a.state in (AgentState.WORK, AgentState.WORK_READY):
             self.out.append(CancelTimer(Key(a.cfg.id, "wrap")))
             for did in a.wrap_dialogs:
                 d = self.dialogs.get(did)
                 p = d.party(a.cfg.id) if d else None
                 if p is not None:
-                    p.state = "DROPPED"
+                    p.state = CallState.DROPPED
             a.wrap_dialogs = []
 

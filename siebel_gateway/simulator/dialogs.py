@@ -3,6 +3,7 @@ consult / transfer / conference, DTMF, call data, RONA."""
 
 from __future__ import annotations
 
+from ..gc.states import AgentState, CallState
 from .agent_rules import AgentRules
 from .state import (
     MAX_CONFERENCE,
@@ -25,31 +26,31 @@ class DialogRules(AgentRules):
     # -- calls ---------------------------------------------------------------------------
 
     def ring(self, target: SimAgent, d: Dialog, *, reserve: bool) -> None:
-        d.parties.append(Party(target.extension, target.cfg.id, "ALERTING"))
+        d.parties.append(Party(target.extension, target.cfg.id, CallState.ALERTING))
         if reserve:
             target.before_call = target.state
-            self.set_state(target, "RESERVED")
+            self.set_state(target, AgentState.RESERVED)
         self.notify(d, ringing=[target.cfg.id])
         self.out.append(StartTimer(Key(d.id, "rona", target.cfg.id), self.ring_timeout))
 
     def place_inbound(self, agent_id: str | None, ani: str, dnis: str, ced: str,
                       call_data: list[tuple[str, str]]) -> Dialog:
         if agent_id is None:
-            ready = sorted((a for a in self.agents.values() if a.state == "READY"),
+            ready = sorted((a for a in self.agents.values() if a.state == AgentState.READY),
                            key=lambda a: (a.state_time, a.cfg.id))
             if not ready:
                 raise Refused("Generic Error", "no READY agent for the call", "NO_AGENT")
             target = ready[0]
         else:
             target = self.logged_in(agent_id)
-            if target.state != "READY":
+            if target.state != AgentState.READY:
                 raise Refused("Invalid State", f"agent {agent_id} is {target.state}, not READY",
                               "CF_INVALID_OBJECT_STATE")
         for value in (ani, dnis, ced, *(x for kv in call_data for x in kv)):
             self.codec.check_value("inbound call", "call data", value)
         d = self.new_dialog(call_type="ACD_IN" if agent_id is None else "PREROUTE_DIRECT_AGENT",
                             from_addr=ani, to_addr=dnis, ced=ced, call_data=list(call_data))
-        d.parties.append(Party(ani, None, "ACTIVE"))
+        d.parties.append(Party(ani, None, CallState.ACTIVE))
         self.ring(target, d, reserve=True)
         return d
 
@@ -58,29 +59,30 @@ class DialogRules(AgentRules):
         d = self.dialog_for(a, v["DialogId"])
         p = d.party(agent_id)
         assert p is not None
-        if p.state != "ALERTING":
+        if p.state != CallState.ALERTING:
             raise Refused("Invalid State", f"dialog {d.id} is not ringing at agent {agent_id}",
                           "CF_INVALID_OBJECT_STATE")
         self.out.append(CancelTimer(Key(d.id, "rona", agent_id)))
-        p.state, d.state = "ACTIVE", "ACTIVE"
+        p.state, d.state = CallState.ACTIVE, CallState.ACTIVE
         for other in d.parties:
-            if other.state in ("INITIATED", "ALERTING") and other is not p:
-                other.state = "ACTIVE"
+            if other.state in (CallState.INITIATED, CallState.ALERTING) and other is not p:
+                other.state = CallState.ACTIVE
         self.notify(d)
         self.start_talking(a, d)
 
     def start_talking(self, a: SimAgent, d: Dialog) -> None:
-        if a.state == "RESERVED" or (a.state in ("READY", "NOT_READY") and
-                                     (self.ucce or d.routed)):
-            if a.state != "RESERVED":
+        idle = (AgentState.READY, AgentState.NOT_READY)
+        if a.state == AgentState.RESERVED or (a.state in idle and (self.ucce or d.routed)):
+            if a.state != AgentState.RESERVED:
                 a.before_call = a.state
             if not self.ucce and not d.routed:
                 return  # UCCX: a non-routed call leaves the agent NOT_READY
-            self.set_state(a, "TALKING", a.reason_code if a.state == "NOT_READY" else -1)
-        elif a.state == "HOLD":
-            self.set_state(a, "TALKING")
+            self.set_state(a, AgentState.TALKING,
+                           a.reason_code if a.state == AgentState.NOT_READY else -1)
+        elif a.state == AgentState.HOLD:
+            self.set_state(a, AgentState.TALKING)
 
-    def leg(self, a: SimAgent, dialog_id: str, state: str) -> tuple[Dialog, Party]:
+    def leg(self, a: SimAgent, dialog_id: str, state: CallState) -> tuple[Dialog, Party]:
         d = self.dialog_for(a, dialog_id)
         p = d.party(a.cfg.id)
         assert p is not None
@@ -91,24 +93,24 @@ class DialogRules(AgentRules):
 
     def cmd_HoldCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
-        d, p = self.leg(a, v["DialogId"], "ACTIVE")
-        p.state = "HELD"
+        d, p = self.leg(a, v["DialogId"], CallState.ACTIVE)
+        p.state = CallState.HELD
         self.notify(d)
-        if self.ucce and not any(x.party(agent_id).state == "ACTIVE"  # type: ignore[union-attr]
+        if self.ucce and not any(x.party(agent_id).state == CallState.ACTIVE  # type: ignore[union-attr]
                                  for x in self.agent_dialogs(agent_id)):
-            self.set_state(a, "HOLD")
+            self.set_state(a, AgentState.HOLD)
 
     def cmd_RetrieveCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
-        d, p = self.leg(a, v["DialogId"], "HELD")
-        if any(x.party(agent_id).state == "ACTIVE"  # type: ignore[union-attr]
+        d, p = self.leg(a, v["DialogId"], CallState.HELD)
+        if any(x.party(agent_id).state == CallState.ACTIVE  # type: ignore[union-attr]
                for x in self.agent_dialogs(agent_id)):
             raise Refused("Invalid State", "another call is active: hold it first",
                           "CF_INVALID_OBJECT_STATE")
-        p.state = "ACTIVE"
+        p.state = CallState.ACTIVE
         self.notify(d)
-        if a.state == "HOLD":
-            self.set_state(a, "TALKING")
+        if a.state == AgentState.HOLD:
+            self.set_state(a, AgentState.TALKING)
 
     def cmd_ReleaseCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
@@ -119,54 +121,55 @@ class DialogRules(AgentRules):
         leaving = [p for p in d.parties if (far_end and p.agent is None) or
                    (agent_id is not None and p.agent == agent_id)]
         for p in leaving:
-            p.state = "DROPPED"
+            p.state = CallState.DROPPED
         live = d.live()
         if len(live) < 2:  # a call needs two parties: it ends for everyone
             for p in d.parties:
-                p.state = "DROPPED"
-            d.state = "DROPPED"
+                p.state = CallState.DROPPED
+            d.state = CallState.DROPPED
         self.notify(d)
         for p in d.parties:
-            if p.agent is not None and p.state == "DROPPED":
+            if p.agent is not None and p.state == CallState.DROPPED:
                 self.out.append(CancelTimer(Key(d.id, "rona", p.agent)))
                 self.call_ended(self.agents[p.agent], d)
         # A consult leg outlives its original call: the two agents may still talk.
 
     def call_ended(self, a: SimAgent, d: Dialog) -> None:
         """The agent's leg of d is gone: wrap-up or the next state, once no call is left."""
-        if a.state == "RESERVED":  # the call never reached the agent (abandoned while ringing)
+        if a.state == AgentState.RESERVED:  # never reached the agent (abandoned ringing)
             self.set_state(a, a.before_call)
             return
         if self.agent_dialogs(a.cfg.id):
             return
-        if a.state not in ON_CALL and not (not self.ucce and a.state == "NOT_READY"):
+        if a.state not in ON_CALL and not (not self.ucce and a.state == AgentState.NOT_READY):
             return
         outbound = d.call_type in ("OUT", "AGENT_INSIDE") and d.consult_of == ""
         mode = a.cfg.wrap_up_outgoing if outbound else a.cfg.wrap_up_incoming
-        wants_nr = a.pending == "NOT_READY" or (a.pending == "" and a.before_call == "NOT_READY")
-        if a.pending == "LOGOUT":
-            a.pending, a.extension = "", ""
-            self.set_state(a, "LOGOUT", 255)
+        wants_nr = a.pending == AgentState.NOT_READY or (a.pending == AgentState.NONE
+                                                      and a.before_call == AgentState.NOT_READY)
+        if a.pending == AgentState.LOGOUT:
+            a.pending, a.extension = AgentState.NONE, ""
+            self.set_state(a, AgentState.LOGOUT, 255)
             return
         wrap = (mode != "NOT_ALLOWED" and not outbound) or a.wrap_ready
         code, label, rid = (a.reason_code, a.reason_label, a.reason_id) if wants_nr \
             else (-1, "", -1)
-        a.pending, a.pending_nr_set, a.wrap_ready = "", False, False
+        a.pending, a.pending_nr_set, a.wrap_ready = AgentState.NONE, False, False
         if wrap:
             p = d.party(a.cfg.id)
             if p is not None:
-                p.state = "WRAP_UP"
+                p.state = CallState.WRAP_UP
             a.wrap_dialogs = [d.id]
-            state = "WORK" if wants_nr or not self.ucce else "WORK_READY"
+            state = AgentState.WORK if wants_nr or not self.ucce else AgentState.WORK_READY
             self.set_state(a, state, code, label, rid)
             self.out.append(StartTimer(Key(a.cfg.id, "wrap"), float(a.cfg.wrap_up_timer)))
             return
-        self.set_state(a, "NOT_READY" if wants_nr else "READY", code, label, rid)
+        self.set_state(a, AgentState.NOT_READY if wants_nr else AgentState.READY, code, label, rid)
 
     def cmd_MakeCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
         number = v["Number"]
-        if a.state != "NOT_READY":
+        if a.state != AgentState.NOT_READY:
             raise Refused("Invalid State", f"MakeCall needs NOT_READY; agent is {a.state}",
                           "CF_INVALID_OBJECT_STATE")
         if number == a.extension:
@@ -179,36 +182,36 @@ class DialogRules(AgentRules):
              caller: str = "", consult: bool = False) -> Dialog:
         d = self.new_dialog(call_type=call_type, from_addr=caller or a.extension, to_addr=number,
                             parent=parent, call_data=list(call_data or []), ced=ced,
-                            routed=False, state="INITIATED",
+                            routed=False, state=CallState.INITIATED,
                             consult_of=a.cfg.id if consult else "")
-        d.parties.append(Party(a.extension, a.cfg.id, "INITIATED"))
+        d.parties.append(Party(a.extension, a.cfg.id, CallState.INITIATED))
         if not consult:
             a.before_call = a.state
         self.notify(d)
         target = next((o for o in self.agents.values() if o.extension == number
-                       and o.state != "LOGOUT"), None)
+                       and o.state != AgentState.LOGOUT), None)
         if target is not None:
-            d.state = "ALERTING"
+            d.state = CallState.ALERTING
             self.ring(target, d, reserve=False)
         else:
-            d.parties.append(Party(number, None, "ALERTING"))
-            d.state = "ALERTING"
+            d.parties.append(Party(number, None, CallState.ALERTING))
+            d.state = CallState.ALERTING
             self.notify(d)
             self.out.append(StartTimer(Key(d.id, "answer"), self.answer_delay))
         if not consult and self.ucce:
-            self.set_state(a, "TALKING", a.reason_code, a.reason_label, a.reason_id)
+            self.set_state(a, AgentState.TALKING, a.reason_code, a.reason_label, a.reason_id)
         return d
 
     def cmd_ConsultCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
-        d, p = self.leg(a, v["DialogId"], "ACTIVE")
-        if any(c.parent == d.id and c.state != "DROPPED" for c in self.dialogs.values()):
+        d, p = self.leg(a, v["DialogId"], CallState.ACTIVE)
+        if any(c.parent == d.id and c.state != CallState.DROPPED for c in self.dialogs.values()):
             raise Refused("Generic Error", f"dialog {d.id} already has a consult call",
                           "20999")
         if v["Destination"] == a.extension:
             raise Refused("Invalid Destination", "cannot consult your own extension",
                           "Invalid Destination")
-        p.state = "HELD"
+        p.state = CallState.HELD
         self.notify(d)
         self.dial(a, v["Destination"], call_type="CONSULT", parent=d.id, consult=True,
                   call_data=d.call_data, ced=d.ced, caller=d.from_addr)
@@ -216,31 +219,32 @@ class DialogRules(AgentRules):
     def consult_leg(self, a: SimAgent, main_id: str) -> tuple[Dialog, Dialog]:
         main = self.dialog_for(a, main_id)
         consult = next((c for c in self.dialogs.values() if c.parent == main.id
-                        and c.consult_of == a.cfg.id and c.state == "ACTIVE"), None)
+                        and c.consult_of == a.cfg.id and c.state == CallState.ACTIVE), None)
         if consult is None:
             raise Refused("Generic Error", f"dialog {main.id} has no answered consult call",
                           "20999")
         return main, consult
 
     def merge_consult(self, agent_id: str, main: Dialog, consult: Dialog, *,
-                      my_state: str, call_type: str) -> None:
+                      my_state: CallState, call_type: str) -> None:
         """End the consult leg and bring its far party into the original call, which
         survives with ``SecondaryId`` = the consult leg (finesse.md 2.6/2.7)."""
         target = next(p for p in consult.parties if p.agent != agent_id)
-        consult.state = "DROPPED"
+        consult.state = CallState.DROPPED
         for p in consult.parties:
-            p.state = "DROPPED"
+            p.state = CallState.DROPPED
         self.notify(consult)
         mine = main.party(agent_id)
         assert mine is not None
         mine.state = my_state
-        main.parties.append(Party(target.address, target.agent, "ACTIVE"))
+        main.parties.append(Party(target.address, target.agent, CallState.ACTIVE))
         main.call_type, main.secondary = call_type, consult.id
 
     def cmd_TransferCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
         main, consult = self.consult_leg(a, v["DialogId"])
-        self.merge_consult(agent_id, main, consult, my_state="DROPPED", call_type="TRANSFER")
+        self.merge_consult(agent_id, main, consult, my_state=CallState.DROPPED,
+                           call_type="TRANSFER")
         self.notify(main)
         self.call_ended(a, main)
 
@@ -253,7 +257,8 @@ class DialogRules(AgentRules):
         if len(main.live()) + 1 > MAX_CONFERENCE:
             raise Refused("Call Operation Failure", f"a conference holds at most "
                           f"{MAX_CONFERENCE} parties", "20999")
-        self.merge_consult(agent_id, main, consult, my_state="ACTIVE", call_type="CONFERENCE")
+        self.merge_consult(agent_id, main, consult, my_state=CallState.ACTIVE,
+                           call_type="CONFERENCE")
         main.controller = agent_id
         self.notify(main)
 
@@ -262,24 +267,24 @@ class DialogRules(AgentRules):
         if not self.ucce:
             raise Refused("Generic Error", "single-step transfer is not available on UCCX",
                           "CF_GENERIC_UNSPECIFIED")
-        d, p = self.leg(a, v["DialogId"], "ACTIVE")
+        d, p = self.leg(a, v["DialogId"], CallState.ACTIVE)
         number = v["Destination"]
-        p.state = "DROPPED"
+        p.state = CallState.DROPPED
         target = next((o for o in self.agents.values() if o.extension == number
-                       and o.state != "LOGOUT"), None)
+                       and o.state != AgentState.LOGOUT), None)
         d.call_type = "TRANSFER"
         if target is not None:
-            d.state = "ALERTING"
+            d.state = CallState.ALERTING
             self.notify(d)
-            self.ring(target, d, reserve=target.state == "READY")
+            self.ring(target, d, reserve=target.state == AgentState.READY)
         else:
-            d.parties.append(Party(number, None, "ACTIVE"))
+            d.parties.append(Party(number, None, CallState.ACTIVE))
             self.notify(d)
         self.call_ended(a, d)
 
     def cmd_SendDTMF(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
-        d, _p = self.leg(a, v["DialogId"], "ACTIVE")
+        d, _p = self.leg(a, v["DialogId"], CallState.ACTIVE)
         allowed = UCCE_DTMF if self.ucce else UCCX_DTMF
         bad = sorted(set(v["Digits"]) - allowed)
         if not v["Digits"] or bad:
@@ -307,11 +312,11 @@ class DialogRules(AgentRules):
         d = self.dialogs.get(dialog_id)
         a = self.agents.get(agent_id)
         p = d.party(agent_id) if d and a else None
-        if d is None or a is None or p is None or p.state != "ALERTING":
+        if d is None or a is None or p is None or p.state != CallState.ALERTING:
             return
-        p.state = "DROPPED"
+        p.state = CallState.DROPPED
         if not d.live() or len(d.live()) < 2:
-            d.state = "DROPPED"
+            d.state = CallState.DROPPED
         self.notify(d)
-        if a.state == "RESERVED":  # a routed call: the agent is parked NOT_READY
-            self.set_state(a, "NOT_READY", 32767 if self.ucce else 32763)
+        if a.state == AgentState.RESERVED:  # a routed call: the agent is parked NOT_READY
+            self.set_state(a, AgentState.NOT_READY, 32767 if self.ucce else 32763)

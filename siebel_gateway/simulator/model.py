@@ -31,6 +31,7 @@ from outbound); ``DialogStatus`` answers GetDialogState and follows a (re)login.
 
 from __future__ import annotations
 
+from ..gc.states import AgentState, CallState
 from .dialogs import DialogRules
 from .state import CancelTimer, Emit, Key, Output, Refused, StartTimer
 
@@ -78,19 +79,19 @@ class FinesseModel(DialogRules):
             self.rona(key.owner, key.id)
         elif key.kind == "answer":
             d = self.dialogs.get(key.owner)
-            if d is not None and d.state == "ALERTING":
+            if d is not None and d.state == CallState.ALERTING:
                 for p in d.parties:
-                    p.state = "ACTIVE"
-                d.state = "ACTIVE"
+                    p.state = CallState.ACTIVE
+                d.state = CallState.ACTIVE
                 self.notify(d)
         elif key.kind == "wrap":
             a = self.agents[key.owner]
-            if a.state in ("WORK", "WORK_READY"):
-                nxt = "READY" if a.state == "WORK_READY" else "NOT_READY"
-                code = -1 if nxt == "READY" else (a.reason_code if a.reason_code != -1 else
+            if a.state in (AgentState.WORK, AgentState.WORK_READY):
+                nxt = AgentState.READY if a.state == AgentState.WORK_READY else AgentState.NOT_READY
+                code = -1 if nxt == AgentState.READY else (a.reason_code if a.reason_code != -1 else
                                                   (-1 if self.ucce else 32758))
                 self.end_wrap_up(a)
-                self.set_state(a, nxt, code, a.reason_label if nxt == "NOT_READY" else "",
-                               a.reason_id if nxt == "NOT_READY" else -1)
+                self.set_state(a, nxt, code, a.reason_label if nxt == AgentState.NOT_READY else "",
+                               a.reason_id if nxt == AgentState.NOT_READY else -1)
         return self.take()
 

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 
 from ..core.effects import CancelTimer, Key, StartTimer
 from ..gc.codec import FieldValue, GcCodec
+from ..gc.states import AgentState, CallState
 from .data import Agent, SimulatorData
 
 __all__ = ["MAX_CONFERENCE", "ON_CALL", "UCCE_DTMF", "UCCX_DTMF", "CancelTimer", "Dialog",
            "Emit", "Key", "ModelBase", "Output", "Party", "Refused", "SimAgent", "StartTimer"]
 
-ON_CALL = ("TALKING", "HOLD")
+ON_CALL = (AgentState.TALKING, AgentState.HOLD)
 UCCE_DTMF = frozenset("0123456789*#ABCD")
 UCCX_DTMF = frozenset("0123456789*#")
 MAX_CONFERENCE = 4
@@ -45,7 +46,7 @@ class Refused(Exception):  # noqa: N818 - a Finesse refusal, reported as an Erro
 class Party:
     address: str
     agent: str | None
-    state: str
+    state: CallState
     gone: bool = False  # told about its own DROPPED: no further updates for it
 
 
@@ -57,7 +58,7 @@ class Dialog:
     to_addr: str
     ced: str = ""
     call_data: list[tuple[str, str]] = field(default_factory=list)
-    state: str = "ALERTING"
+    state: CallState = CallState.ALERTING
     parties: list[Party] = field(default_factory=list)
     parent: str = ""
     secondary: str = ""
@@ -72,21 +73,21 @@ class Dialog:
         return next((p for p in reversed(self.parties) if p.agent == agent_id), None)
 
     def live(self) -> list[Party]:
-        return [p for p in self.parties if p.state not in ("DROPPED", "WRAP_UP")]
+        return [p for p in self.parties if p.state not in (CallState.DROPPED, CallState.WRAP_UP)]
 
 
 @dataclass
 class SimAgent:
     cfg: Agent
-    state: str = "LOGOUT"
-    pending: str = ""
+    state: AgentState = AgentState.LOGOUT
+    pending: AgentState = AgentState.NONE
     reason_code: int = -1
     reason_id: int = -1
     reason_label: str = ""
     extension: str = ""
     destination: str = ""
     state_time: float = 0.0
-    before_call: str = "NOT_READY"
+    before_call: AgentState = AgentState.NOT_READY
     pending_nr_set: bool = False
     wrap_ready: bool = False  # MakeWorkReady asked during the call
     wrap_dialogs: list[str] = field(default_factory=list)
@@ -141,7 +142,7 @@ class ModelBase:
 
     def logged_in(self, agent_id: str) -> SimAgent:
         a = self.agent(agent_id)
-        if a.state == "LOGOUT":
+        if a.state == AgentState.LOGOUT:
             raise Refused("Invalid State", f"agent {agent_id} is not logged in",
                           "CF_INVALID_OBJECT_STATE")
         return a
@@ -155,7 +156,7 @@ class ModelBase:
 
     def agent_dialogs(self, agent_id: str) -> list[Dialog]:
         return [d for d in self.dialogs.values()
-                if (p := d.party(agent_id)) is not None and p.state != "DROPPED"]
+                if (p := d.party(agent_id)) is not None and p.state != CallState.DROPPED]
 
     def publish_state(self, a: SimAgent) -> None:
         self.emit(a.destination, "State", a.cfg.id, {
@@ -164,7 +165,7 @@ class ModelBase:
             "FullName": a.cfg.full_name, "ReasonCodeId": a.reason_id,
             "Extension": a.extension})
 
-    def set_state(self, a: SimAgent, state: str, code: int = -1, label: str = "",
+    def set_state(self, a: SimAgent, state: AgentState, code: int = -1, label: str = "",
                   reason_id: int = -1) -> None:
         a.state, a.reason_code, a.reason_label, a.reason_id = state, code, label, reason_id
         a.state_time = self.now()
@@ -184,7 +185,7 @@ class ModelBase:
         for p in d.parties:
             if p.agent is None or p.gone:
                 continue
-            p.gone = p.state == "DROPPED"
+            p.gone = p.state == CallState.DROPPED
             a = self.agents[p.agent]
             fields = self.call_fields(d, p.agent)
             if p.agent in ringing:
@@ -197,21 +198,21 @@ class ModelBase:
     def dialog_status(self, a: SimAgent, d: Dialog) -> None:
         p = d.party(a.cfg.id)
         fields = self.call_fields(d, a.cfg.id)
-        fields["Actions"] = tuple(self.actions(d, p.state if p else ""))
+        fields["Actions"] = tuple(self.actions(d, p.state if p else CallState.NONE))
         fields["WrapUpReason"] = d.wrap_up_reason
         self.emit(a.destination, "DialogStatus", a.cfg.id, fields)
 
-    def actions(self, d: Dialog, state: str) -> list[str]:
-        if state == "ALERTING":
+    def actions(self, d: Dialog, state: CallState) -> list[str]:
+        if state == CallState.ALERTING:
             return ["ANSWER"]
-        if state == "ACTIVE":
+        if state == CallState.ACTIVE:
             acts = ["HOLD", "DROP", "UPDATE_CALL_DATA", "CONSULT_CALL", "SEND_DTMF"]
             return [*acts, "TRANSFER_SST"] if self.ucce else acts
-        if state == "HELD":
+        if state == CallState.HELD:
             return ["RETRIEVE", "DROP", "UPDATE_CALL_DATA"]
-        if state in ("INITIATING", "INITIATED"):
+        if state in (CallState.INITIATING, CallState.INITIATED):
             return ["DROP", "UPDATE_CALL_DATA"]
-        if state == "WRAP_UP":
+        if state == CallState.WRAP_UP:
             return ["UPDATE_CALL_DATA"]
         return []
 
