@@ -31,11 +31,45 @@ from outbound); ``DialogStatus`` answers GetDialogState and follows a (re)login.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
 from ..gc.states import AgentState, CallState
+from .agent_rules import AgentRules
 from .dialogs import DialogRules
 from .state import CancelTimer, Emit, Key, Output, Refused, StartTimer
 
-__all__ = ["CancelTimer", "Emit", "FinesseModel", "Key", "Output", "Refused", "StartTimer"]
+__all__ = ["COMMANDS", "CancelTimer", "Emit", "FinesseModel", "Key", "Output", "Refused",
+           "StartTimer"]
+
+
+#: GC command -> the rule that carries it out (agent_rules.py / dialogs.py).
+COMMANDS: Mapping[str, Callable[[DialogRules, str, dict[str, str]], None]] = MappingProxyType({
+    "Connect": AgentRules.cmd_Connect,
+    "Login": AgentRules.cmd_Login,
+    "Logout": AgentRules.cmd_Logout,
+    "ForceLogout": AgentRules.cmd_ForceLogout,
+    "MakeReady": AgentRules.cmd_MakeReady,
+    "MakeNotReady": AgentRules.cmd_MakeNotReady,
+    "MakeNotReadyWithReason": AgentRules.cmd_MakeNotReadyWithReason,
+    "MakeWorkReady": AgentRules.cmd_MakeWorkReady,
+    "GetState": AgentRules.cmd_GetState,
+    "GetNotReadyReasons": AgentRules.cmd_GetNotReadyReasons,
+    "GetLogoutReasons": AgentRules.cmd_GetLogoutReasons,
+    "GetWrapUpReasons": AgentRules.cmd_GetWrapUpReasons,
+    "AnswerCall": DialogRules.cmd_AnswerCall,
+    "HoldCall": DialogRules.cmd_HoldCall,
+    "RetrieveCall": DialogRules.cmd_RetrieveCall,
+    "ReleaseCall": DialogRules.cmd_ReleaseCall,
+    "MakeCall": DialogRules.cmd_MakeCall,
+    "ConsultCall": DialogRules.cmd_ConsultCall,
+    "TransferCall": DialogRules.cmd_TransferCall,
+    "ConferenceCall": DialogRules.cmd_ConferenceCall,
+    "SingleStepTransfer": DialogRules.cmd_SingleStepTransfer,
+    "SendDTMF": DialogRules.cmd_SendDTMF,
+    "UpdateCallData": DialogRules.cmd_UpdateCallData,
+    "GetDialogState": DialogRules.cmd_GetDialogState,
+})
 
 
 class FinesseModel(DialogRules):
@@ -62,11 +96,11 @@ class FinesseModel(DialogRules):
             fault = self.fail_next.pop(agent_id, None)
             if fault is not None:
                 raise Refused(*fault)
-            handler = getattr(self, f"cmd_{command}", None)
+            handler = COMMANDS.get(command)
             if handler is None:
                 raise Refused("Not Implemented", f"the simulator does not implement {command}",
                               "501")
-            handler(agent_id, values)
+            handler(self, agent_id, values)
         except Refused as exc:
             self.error(dest, agent_id, exc, command)
         return self.take()
