@@ -22,10 +22,11 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from siebel_gateway.core.agent import Phase
 from siebel_gateway.core.effects import CancelTimer, Effect, Key, Log, StartTimer, ToScs
+from siebel_gateway.core.scs_wire import parse_line
 from siebel_gateway.core.vocabulary import COMMANDS
 from siebel_gateway.gc.states import AgentState, CallState
 
-from .driver import DIALECT, CoreDriver
+from .driver import CONN, DIALECT, CoreDriver
 
 AGENTS = ("1001", "1002")
 DIALOGS = ("d1", "d2", "d3")
@@ -112,6 +113,26 @@ class CoreWalk(RuleBasedStateMachine):
     def work_item(self, data: st.DataObject, tid: str, method: str) -> None:
         svc = data.draw(st.sampled_from(self.live()))
         self.request(method, service=svc, trackingId=tid)
+
+    @precondition(lambda self: self.agent_of)
+    @rule(data=st.data(), command_type=st.sampled_from((1, 2)))
+    def make_call_ex(self, data: st.DataObject, command_type: int) -> None:
+        svc = data.draw(st.sampled_from(self.live()))
+        self.request("InvokeCommandEx", service=svc, cmdTrackId="x", commandType=command_type,
+                     params=[["PhoneNumber", "5551"]])
+
+    @rule(line=st.sampled_from((b"{", b'{"jsonrpc":"2.0","id":7,"method":"Nope"}',
+                                b'{"jsonrpc":"2.0","id":8,"method":"InvokeCommand"}',
+                                b'{"jsonrpc":"2.0","id":9,"method":"RequestService",'
+                                b'"params":{"driver":"drv-999"}}')))
+    def odd_request(self, line: bytes) -> None:
+        """A line SCS got wrong, or a handle that does not exist: still one answer."""
+        item = parse_line(line)
+        assert item is not None
+        effects = self.d.core.request(CONN, item, self.d.now)
+        answers = [e for e in effects if isinstance(e, ToScs) and "method" not in e.message]
+        assert len(answers) == 1, answers
+        self.observe(effects, answers[0].message["id"])
 
     @precondition(lambda self: self.agent_of)
     @rule(data=st.data())
@@ -230,6 +251,6 @@ class CoreWalk(RuleBasedStateMachine):
             assert (not flags["HoldCall"] & DISABLED) == active
 
 
-CoreWalk.TestCase.settings = settings(max_examples=100, stateful_step_count=50, deadline=None,
+CoreWalk.TestCase.settings = settings(max_examples=80, stateful_step_count=50, deadline=None,
                                       suppress_health_check=[HealthCheck.too_slow])
 TestCoreWalk = CoreWalk.TestCase
