@@ -34,6 +34,7 @@ from typing import Any, Protocol
 from ..errors import ScsFaultError
 from ..gc.codec import GcCodec, GcEncodeError
 from ..gc.states import ON_CALL_STATES, AgentState, CallState
+from .broker_messages import BrokerMessage
 from .calls import Call, CallBook
 from .driver import DriverSettings
 from .effects import CancelTimer, Effect, Key, Log, Publish, StartTimer, ToScs
@@ -282,7 +283,7 @@ class AgentSession:
     # -- GC sends ----------------------------------------------------------------------------
 
     def encode(self, gc_command: str, values: Mapping[str, str], now: float,
-               command: str) -> Any:
+               command: str) -> BrokerMessage:
         try:
             return self.ctx.codec.encode(gc_command, {"AgentId": self.agent_id, **values},
                                          now_ms=int(now * 1000))
@@ -290,7 +291,8 @@ class AgentSession:
             raise Refused(ScError.ERROR, "error.bad_value", Command=command,
                           Param=exc.field or "?") from None
 
-    def send(self, messages: list[tuple[str, Any]], cmd_track_id: str, command: str) -> None:
+    def send(self, messages: list[tuple[str, BrokerMessage]], cmd_track_id: str,
+             command: str) -> None:
         """Publish already-encoded commands in order and remember what answers them."""
         for gc_command, message in messages:
             self._seq += 1

@@ -2,10 +2,11 @@
 
 ``machine.py`` decides *whether* a command may run in the service's phase (and refuses it
 otherwise, in one place); each function here then checks what the gateway knows (state,
-calls, reason lists) and either
-raises ``Refused`` (the code and readable text go back in the InvokeCommand result) or
-encodes every GC command it needs first and only then sends them, so a value that cannot
-be carried never leaves half a sequence on the broker.
+calls, reason lists) and either raises ``Refused`` (the code and readable text go back in
+the InvokeCommand result) or returns the GC commands to send, all encoded (``Sends``), so
+a value that cannot be carried never leaves half a sequence on the broker; the machine
+sends them.  Apart from ``log_in`` (which takes the agent id and credential) they only
+read the session.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import NamedTuple
 
 from ..gc.states import AgentState, CallState
 from .agent import AgentSession, Phase, Refused, Secret
+from .broker_messages import BrokerMessage
 from .calls import Call
 from .scs_messages import ShowStatusText
 from .scs_wire import ScError
@@ -37,6 +39,8 @@ class Cmd(NamedTuple):
     now: float
 
 
+#: GC commands a device command decided to send, already encoded, in order.
+Sends = list[tuple[str, BrokerMessage]]
 
 
 def params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -107,13 +111,13 @@ def _number(p: Params, string_param: str, key: str = "phonenumber") -> str:
     return number
 
 
-def _one(s: AgentSession, c: Cmd, gc: str, values: Mapping[str, str]) -> None:
-    s.send([(gc, s.encode(gc, values, c.now, c.name))], c.cmd, c.name)
+def _one(s: AgentSession, c: Cmd, gc: str, values: Mapping[str, str]) -> Sends:
+    return [(gc, s.encode(gc, values, c.now, c.name))]
 
 
 # -- agent ----------------------------------------------------------------------------------
 
-def log_in(s: AgentSession, c: Cmd) -> None:
+def log_in(s: AgentSession, c: Cmd) -> Sends:
     cmd, name, _, p, now = c
     agent = p.get("agentid", "") or s.service_params.get("agentid", "")
     ext = p.get("extension", "") or s.service_params.get("extension", "")
@@ -136,46 +140,47 @@ def log_in(s: AgentSession, c: Cmd) -> None:
     s.agent_id, s.extension, s.full_name = agent, ext, ""
     s.credential = Secret(s.ctx.encrypt(pin) if s.driver.use_secure_password else pin)
     s.phase, s.login_cmd, s.resyncing = Phase.AWAIT_SERVICE, cmd, False
-    s.send([("Hello", s.encode("Hello", {}, now, name))], cmd, name)
+    hello = s.encode("Hello", {}, now, name)
     s.cb(ShowStatusText(s.handle, text=s.t("status.logging_in", AgentId=agent, Extension=ext)))
+    return [("Hello", hello)]
 
 
-def log_out(s: AgentSession, c: Cmd) -> None:
+def log_out(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
     allowed = (AgentState.NOT_READY,) if s.driver.ucce \
         else (AgentState.NOT_READY, AgentState.READY)
     if s.state not in allowed or s.calls.calls:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     code = _reason(s, "LOGOUT", p.get("reasoncode", "") or sp, s.driver.logout_reason_required)
-    _one(s, c, "Logout", {"ReasonCode": code})
+    return _one(s, c, "Logout", {"ReasonCode": code})
 
 
-def ready(s: AgentSession, c: Cmd) -> None:
+def ready(s: AgentSession, c: Cmd) -> Sends:
     on_call = bool(s.calls.calls) or s.state in (AgentState.TALKING, AgentState.HOLD)
     if s.state == AgentState.RESERVED or (on_call and not s.driver.ucce):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
-    _one(s, c, "MakeReady", {})
+    return _one(s, c, "MakeReady", {})
 
 
-def not_ready(s: AgentSession, c: Cmd) -> None:
+def not_ready(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
     if s.state == AgentState.RESERVED:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     code = _reason(s, "NOT_READY", p.get("reasoncode", "") or sp,
                    s.driver.not_ready_reason_required)
     if code:
-        _one(s, c, "MakeNotReadyWithReason", {"ReasonCode": code})
+        return _one(s, c, "MakeNotReadyWithReason", {"ReasonCode": code})
     else:
-        _one(s, c, "MakeNotReady", {})
+        return _one(s, c, "MakeNotReady", {})
 
 
-def work_ready(s: AgentSession, c: Cmd) -> None:
+def work_ready(s: AgentSession, c: Cmd) -> Sends:
     if not s.calls.calls or s.state == AgentState.RESERVED:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
-    _one(s, c, "MakeWorkReady", {})
+    return _one(s, c, "MakeWorkReady", {})
 
 
-def wrap_up_reason(s: AgentSession, c: Cmd) -> None:
+def wrap_up_reason(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
     if s.state not in (AgentState.WORK, AgentState.WORK_READY):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
@@ -185,58 +190,58 @@ def wrap_up_reason(s: AgentSession, c: Cmd) -> None:
     if ended is None or (tid and tid != ended.tracking_id):
         raise Refused(ScError.INVALID_ITEM_TRACKING_ID, "error.unknown_call",
                       TrackingID=tid or "-")
-    _one(s, c, "UpdateCallData", {"DialogId": ended.tracking_id,
+    return _one(s, c, "UpdateCallData", {"DialogId": ended.tracking_id,
                                   "WrapUpReason": reason})
 
 
 # -- calls ----------------------------------------------------------------------------------
 
-def make_call(s: AgentSession, c: Cmd) -> None:
+def make_call(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
     number = _number(p, sp)
     if s.state != AgentState.NOT_READY or s.calls.calls:
         raise Refused(ScError.ERROR, "error.make_call_state", State=_state_name(s))
-    _one(s, c, "MakeCall", {"Number": number})
+    return _one(s, c, "MakeCall", {"Number": number})
 
 
-def answer(s: AgentSession, c: Cmd) -> None:
+def answer(s: AgentSession, c: Cmd) -> Sends:
     _, _, _, p, _ = c
     call = _call(s, p, states=(CallState.ALERTING,), what="ringing")
-    _one(s, c, "AnswerCall", {"DialogId": call.tracking_id})
+    return _one(s, c, "AnswerCall", {"DialogId": call.tracking_id})
 
 
-def release(s: AgentSession, c: Cmd) -> None:
+def release(s: AgentSession, c: Cmd) -> Sends:
     _, _, _, p, _ = c
     call = _call(s, p, states=(CallState.ACTIVE, CallState.HELD, CallState.INITIATING,
                          CallState.INITIATED, CallState.ALERTING),
                  what="current", pick=s.calls.current)
-    _one(s, c, "ReleaseCall", {"DialogId": call.tracking_id})
+    return _one(s, c, "ReleaseCall", {"DialogId": call.tracking_id})
 
 
-def hold(s: AgentSession, c: Cmd) -> None:
+def hold(s: AgentSession, c: Cmd) -> Sends:
     _, _, _, p, _ = c
     call = _call(s, p, states=(CallState.ACTIVE,), what="active")
-    _one(s, c, "HoldCall", {"DialogId": call.tracking_id})
+    return _one(s, c, "HoldCall", {"DialogId": call.tracking_id})
 
 
-def retrieve(s: AgentSession, c: Cmd) -> None:
+def retrieve(s: AgentSession, c: Cmd) -> Sends:
     _, _, _, p, _ = c
     call = _call(s, p, states=(CallState.HELD,), what="held")
-    _one(s, c, "RetrieveCall", {"DialogId": call.tracking_id})
+    return _one(s, c, "RetrieveCall", {"DialogId": call.tracking_id})
 
 
-def consult(s: AgentSession, c: Cmd) -> None:
+def consult(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
     number = _number(p, sp)
     call = _call(s, p, states=(CallState.ACTIVE,), what="active")
     if s.calls.consult_of(call.tracking_id) is not None:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
                       CallState="already consulting")
-    _one(s, c, "ConsultCall", {"Destination": number,
+    return _one(s, c, "ConsultCall", {"Destination": number,
                                "DialogId": call.tracking_id})
 
 
-def complete(s: AgentSession, c: Cmd) -> None:
+def complete(s: AgentSession, c: Cmd) -> Sends:
     _, name, _, p, _ = c
     tid = p.get("trackingid", "")
     if tid:
@@ -252,37 +257,37 @@ def complete(s: AgentSession, c: Cmd) -> None:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.no_call",
                       What="answered consult")
     gc = "TransferCall" if name == "TransferComplete" else "ConferenceCall"
-    _one(s, c, gc, {"Extension": consult_leg.other_party,
+    return _one(s, c, gc, {"Extension": consult_leg.other_party,
                             "DialogId": consult_leg.parent})
 
 
-def blind_transfer(s: AgentSession, c: Cmd) -> None:
+def blind_transfer(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
     number = _number(p, sp)
     call = _call(s, p, states=(CallState.ACTIVE,), what="active")
-    _one(s, c, "SingleStepTransfer", {"Destination": number,
+    return _one(s, c, "SingleStepTransfer", {"Destination": number,
                                               "DialogId": call.tracking_id})
 
 
-def dtmf(s: AgentSession, c: Cmd) -> None:
+def dtmf(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
     digits = _number(p, sp, "digits")
     call = _call(s, p, states=(CallState.ACTIVE,), what="active")
-    _one(s, c, "SendDTMF", {"Digits": digits, "DialogId": call.tracking_id})
+    return _one(s, c, "SendDTMF", {"Digits": digits, "DialogId": call.tracking_id})
 
 
-def switch(s: AgentSession, c: Cmd) -> None:
-    cmd, name, sp, p, now = c
+def switch(s: AgentSession, c: Cmd) -> Sends:
+    _, name, sp, p, now = c
     tid = p.get("trackingid", "") or sp
     if not tid:
         raise Refused(ScError.ERROR, "error.missing_param", Param="TrackingID")
     target = s.find_call(tid)
     if target.state == CallState.ACTIVE:
-        return
+        return []
     if target.state != CallState.HELD:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
                       CallState=target.state.lower())
     messages = [("HoldCall", s.encode("HoldCall", {"DialogId": c.tracking_id}, now, name))
                 for c in s.calls.in_state(CallState.ACTIVE)]
     messages.append(("RetrieveCall", s.encode("RetrieveCall", {"DialogId": tid}, now, name)))
-    s.send(messages, cmd, name)
+    return messages

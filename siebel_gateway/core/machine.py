@@ -187,7 +187,9 @@ def invoke(s: AgentSession, cmd_track_id: str, name: str, string_param: str,  # 
         refused = _refusal(s, name)
         if refused is not None:
             raise refused
-        _run(s, name, c.Cmd(cmd_track_id, name, string_param.strip(), c.params(params), now))
+        sends: c.Sends = _run(s, name, c.Cmd(cmd_track_id, name, string_param.strip(),
+                                            c.params(params), now))
+        s.send(sends, cmd_track_id, name)
     except Refused as exc:
         return int(exc.code), s.t(exc.key, **{"Command": name, **exc.values})
     return 0, ""
