@@ -321,12 +321,15 @@ class AgentSession:
         """Timer of an event awaiting NotifyEventHandlingFinished."""
         return Key(self.handle, "notify", tracking_id)
 
-    def report(self, p: Pending, text: str) -> None:
+    def report(self, p: Pending, text: str) -> Phase | None:
+        """Tell the agent command ``p`` failed; a failed sign-in returns the phase to enter
+        (rules never assign the phase: the machine does, with what they return)."""
         self.out.append(CancelTimer(self.command_key(p.seq)))
         self.cb(HandleError(self.handle, cmd_track_id=p.cmd_track_id, error=text))
         if p.gc_command in ("Hello", "Login") and self.phase in (Phase.AWAIT_SERVICE,
                                                                  Phase.LOGGING_IN):
-            self.login_failed()
+            return self.login_failed()
+        return None
 
     def connect_and_login(self, now: float, cmd_track_id: str) -> None:
         assert self.credential is not None
@@ -335,12 +338,16 @@ class AgentSession:
                     ("Login", self.encode("Login", values, now, "LogIn"))]
         self.send(messages, cmd_track_id, "LogIn")
 
-    def login_failed(self) -> None:
-        if self.agent_id and not self.resyncing:
+    def login_failed(self) -> Phase | None:
+        """A sign-in failed: LOGGED_OUT (agent id freed) -- unless it was a resync, which
+        keeps the phase it has."""
+        resyncing, self.resyncing = self.resyncing, False
+        if resyncing:
+            return None
+        if self.agent_id:
             self.ctx.release_agent(self.agent_id, self)
-        if not self.resyncing:
-            self.phase, self.credential = Phase.LOGGED_OUT, None
-        self.resyncing = False
+        self.credential = None
+        return Phase.LOGGED_OUT
 
     # -- fields for HandleEvent ---------------------------------------------------------------
 

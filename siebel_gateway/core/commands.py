@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from ..gc.states import AgentState, CallState
-from .agent import AgentSession, Phase, Refused, Secret
+from .agent import AgentSession, Refused, Secret
 from .broker_messages import BrokerMessage
 from .calls import Call
 from .scs_messages import ShowStatusText
@@ -139,7 +139,7 @@ def log_in(s: AgentSession, c: Cmd) -> Sends:
         raise Refused(ScError.ERROR, "error.agent_in_use", AgentId=agent)
     s.agent_id, s.extension, s.full_name = agent, ext, ""
     s.credential = Secret(s.ctx.encrypt(pin) if s.driver.use_secure_password else pin)
-    s.phase, s.login_cmd, s.resyncing = Phase.AWAIT_SERVICE, cmd, False
+    s.login_cmd, s.resyncing = cmd, False  # the machine enters AWAIT_SERVICE
     hello = s.encode("Hello", {}, now, name)
     s.cb(ShowStatusText(s.handle, text=s.t("status.logging_in", AgentId=agent, Extension=ext)))
     return [("Hello", hello)]

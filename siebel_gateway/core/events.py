@@ -72,17 +72,16 @@ def on_call_event(s: AgentSession, e: GcEvent, now: float) -> None:
         call_change(s, change, now)
 
 
-def on_service(s: AgentSession, e: GcEvent, now: float) -> None:
+def on_service(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     """IN_SERVICE / OUT_OF_SERVICE while a LogIn waits for the GC's answer to Hello."""
     if e.name == "IN_SERVICE":
-        s.phase = Phase.LOGGING_IN
         s.connect_and_login(now, s.login_cmd)
-    else:
-        s.cb(HandleError(s.handle, cmd_track_id=s.login_cmd, error=s.t("status.gc_out_of_service")))
-        s.login_failed()
+        return Phase.LOGGING_IN
+    s.cb(HandleError(s.handle, cmd_track_id=s.login_cmd, error=s.t("status.gc_out_of_service")))
+    return s.login_failed()
 
 
-def on_error(s: AgentSession, e: GcEvent, now: float) -> None:
+def on_error(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     gc_command = e.text("Command")
     code, message = e.text("ErrorCode"), e.text("Message")
     p = next((p for p in s.pending if p.gc_command == gc_command), None) \
@@ -103,12 +102,14 @@ def on_error(s: AgentSession, e: GcEvent, now: float) -> None:
                            ["ErrorType", e.text("ErrorType")], ["Message", message],
                            ["Command", command], ["Text", text]])
     if p is not None:
-        s.report(p, text)
-    else:
-        s.cb(HandleError(s.handle, cmd_track_id=cmd_id, error=text))
+        return s.report(p, text)
+    s.cb(HandleError(s.handle, cmd_track_id=cmd_id, error=text))
+    return None
 
 
-def on_state(s: AgentSession, e: GcEvent, now: float) -> None:
+def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
+    """The GC's agent state: the first one after Connect/Login signs the agent in (LOGGED_IN
+    returned), LOGOUT signs it out (LOGGED_OUT returned)."""
     before = (s.state, s.pending_state, s.reason_code)
     state = AgentState(e.text("State"))
     code = e.fields.get("ReasonCode")
@@ -119,7 +120,6 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> None:
         s.extension = e.text("Extension")
     first = s.phase is Phase.LOGGING_IN
     if first:
-        s.phase = Phase.LOGGED_IN
         if not s.resyncing:
             s.event("EventAgentLogin", s.agent_fields(now))
             s.cb(ShowStatusText(s.handle, text=s.t("status.logged_in", FullName=s.full_name
@@ -128,7 +128,15 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> None:
         s.resyncing = False
     if state == AgentState.LOGOUT:
         _logged_out(s, now)
-        return
+        return Phase.LOGGED_OUT
+    _changed(s, before, first, now)
+    return Phase.LOGGED_IN if first else None
+
+
+def _changed(s: AgentSession, before: tuple[AgentState, AgentState, str], first: bool,
+             now: float) -> None:
+    """What a State event that did not sign the agent out tells Siebel."""
+    state = s.state
     if (state, s.pending_state, s.reason_code) == before and not first:
         return
     _wrap_up_items(s, before[0], now)
@@ -183,7 +191,7 @@ def _logged_out(s: AgentSession, now: float) -> None:
     if s.wrap_item:
         s.cb(WorkItemReleased(s.handle, tracking_id=s.wrap_item, stop_time=int(now)))
         s.wrap_item = ""
-    s.phase, s.credential = Phase.LOGGED_OUT, None
+    s.credential = None
     s.pending_state = AgentState.NONE
     s.event("EventAgentLogout", s.agent_fields(now))
     s.cb(ShowStatusText(s.handle, text=s.t("status.logged_out")))

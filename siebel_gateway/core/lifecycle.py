@@ -14,14 +14,15 @@ __all__ = ["command_timeout", "link_back", "link_back_resync", "link_lost", "not
            "notify_timeout", "publish_failed", "release", "release_logged_in"]
 
 
-def command_timeout(s: AgentSession, key: Key, now: float) -> None:
+def command_timeout(s: AgentSession, key: Key, now: float) -> Phase | None:
     p = next((p for p in s.pending if str(p.seq) == key.id), None)
-    if p is not None:
-        s.pending.remove(p)
-        s.log("warn", "GC did not answer {gc_command} within {seconds} s",
-              gc_command=p.gc_command, seconds=s.ctx.command_timeout)
-        s.report(p, s.t("error.no_answer", Command=p.command,
-                        Seconds=f"{s.ctx.command_timeout:g}"))
+    if p is None:
+        return None
+    s.pending.remove(p)
+    s.log("warn", "GC did not answer {gc_command} within {seconds} s",
+          gc_command=p.gc_command, seconds=s.ctx.command_timeout)
+    return s.report(p, s.t("error.no_answer", Command=p.command,
+                           Seconds=f"{s.ctx.command_timeout:g}"))
 
 
 def notify_timeout(s: AgentSession, key: Key, now: float) -> None:
@@ -32,13 +33,14 @@ def notify_timeout(s: AgentSession, key: Key, now: float) -> None:
               tracking_id=key.id, seconds=s.driver.notify_timeout)
 
 
-def publish_failed(s: AgentSession, ref: Key, why: str) -> None:
+def publish_failed(s: AgentSession, ref: Key, why: str) -> Phase | None:
     p = next((p for p in s.pending if str(p.seq) == ref.id), None)
-    if p is not None:
-        s.pending.remove(p)
-        s.log("warn", "GC command {gc_command} was not sent: {why}",
-              gc_command=p.gc_command, why=why)
-        s.report(p, s.t("error.network", Command=p.command))
+    if p is None:
+        return None
+    s.pending.remove(p)
+    s.log("warn", "GC command {gc_command} was not sent: {why}",
+          gc_command=p.gc_command, why=why)
+    return s.report(p, s.t("error.network", Command=p.command))
 
 
 def notify_finished(s: AgentSession, tracking_id: str) -> tuple[int, str]:
@@ -74,13 +76,15 @@ def release(s: AgentSession, now: float) -> None:
     s.flush()
 
 
-def link_lost(s: AgentSession, status_key: str, now: float) -> None:
+def link_lost(s: AgentSession, status_key: str, now: float) -> Phase | None:
+    to: Phase | None = None
     for p in list(s.pending):
         s.pending.remove(p)
-        s.report(p, s.t("error.network", Command=p.command))
+        to = s.report(p, s.t("error.network", Command=p.command)) or to
     s.cb(HandleEvent(s.handle, name="EventLinkDisconnected", fields=s.base_fields(now),
          notify_when_done=False, tracking_id=""))
     s.cb(ShowStatusText(s.handle, text=s.t(status_key)))
+    return to
 
 
 def link_back(s: AgentSession, now: float) -> None:
@@ -89,18 +93,18 @@ def link_back(s: AgentSession, now: float) -> None:
     s.cb(ShowStatusText(s.handle, text=s.t("status.link_up")))
 
 
-def link_back_resync(s: AgentSession, now: float) -> None:
+def link_back_resync(s: AgentSession, now: float) -> Phase | None:
     """The GC is back while an agent is signed in: work items can no longer be trusted, so
     drop them, sign in again (Finesse keeps the state on a forced sign-in) and rebuild the
     calls from the DialogStatus that follows."""
     link_back(s, now)
     if s.credential is None:
-        return
+        return None
     s.cb(CleanAllWorkItem(s.handle))
     s.calls.clear()
     for tid in list(s.notify_waiting):
         s.out.append(CancelTimer(s.notify_key(tid)))
     s.notify_waiting.clear()
     s.resyncing = True
-    s.phase = Phase.LOGGING_IN
     s.connect_and_login(now, "0")
+    return Phase.LOGGING_IN

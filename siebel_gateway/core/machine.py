@@ -7,10 +7,12 @@ concern the phase), decided here and nowhere else.
 
 ``input`` is a device command name (``"LogIn"``, ``"HoldCall"``...; the InvokeCommand
 ``name``) or an ``Input`` member for everything else.  Handlers live in ``commands.py``,
-``events.py`` and ``lifecycle.py``; each changes the session and queues its output
-through ``AgentSession``'s helpers.  A handler that leaves the service in a phase its row
-does not list is a defect in the table or the handler: it is logged as an error (tests
-fail on it), never silently accepted.
+``events.py`` and ``lifecycle.py``; they queue output through ``AgentSession``'s helpers
+but never assign the phase: a device command's row names the one phase it leads to, any
+other rule returns the phase it leads to (or ``None`` to stay), and ``_run`` -- the only
+place that changes ``phase`` -- enters it.  A phase its row does not list is a defect in
+the table or the handler: it is logged as an error (tests fail on it), never silently
+accepted.
 
 To add a rule: write the handler beside its kind, add its row(s) here, and run
 ``tests/core`` (the table is rendered into docs/architecture.md and checked there).
@@ -156,6 +158,10 @@ def _run(s: AgentSession, what: str | Input, *args: Any) -> Any:
     if rule is None:
         return None
     result = rule.handler(s, *args)
+    if isinstance(result, Phase):  # the only place a rule's outcome changes the phase
+        s.phase = result
+    elif not isinstance(what, Input):  # a device command: its row names one phase
+        (s.phase,) = rule.may_lead_to
     _after(s, rule, what)
     return result
 
