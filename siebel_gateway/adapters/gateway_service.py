@@ -19,7 +19,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..core.broker_messages import BrokerMessage
-from ..core.effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
+from ..core.effects import CancelTimer, Effect, Key, Log, Publish, StartTimer, ToScs
 from ..core.gateway import GatewayCore
 from ..core.scs_wire import LineDecoder, Request, WireError, encode
 from ..ports import Clock
@@ -40,8 +40,8 @@ class TraceTap(Protocol_):
     def scs_in(self, connection: int, item: Request | WireError, now: float) -> None: ...
     def gc_in(self, message: BrokerMessage, now: float) -> None: ...
     def link(self, up: bool, reason: str, recovered: bool, now: float) -> None: ...
-    def timer_fired(self, key: str, now: float) -> None: ...
-    def publish_failed(self, ref: str, why: str, now: float) -> None: ...
+    def timer_fired(self, key: Key, now: float) -> None: ...
+    def publish_failed(self, ref: Key | None, why: str, now: float) -> None: ...
     def effects(self, effects: Sequence[Effect], now: float) -> None: ...
 
 
@@ -61,10 +61,10 @@ class NoTrace:
     def link(self, up: bool, reason: str, recovered: bool, now: float) -> None:
         pass
 
-    def timer_fired(self, key: str, now: float) -> None:
+    def timer_fired(self, key: Key, now: float) -> None:
         pass
 
-    def publish_failed(self, ref: str, why: str, now: float) -> None:
+    def publish_failed(self, ref: Key | None, why: str, now: float) -> None:
         pass
 
     def effects(self, effects: Sequence[Effect], now: float) -> None:
@@ -79,7 +79,7 @@ class GatewayService:
         self.max_line = max_line
         self.tap: TraceTap = tap or NoTrace()
         self.connections: dict[int, ScsProtocol] = {}
-        self.timers: dict[str, Any] = {}
+        self.timers: dict[Key, Any] = {}
         self._next_connection = 0
         link.subscribe(core.codec.event_destination, self.on_broker_message)
         link.on_status(self.on_link_status)
@@ -125,13 +125,13 @@ class GatewayService:
         self.execute(self.core.link_status(status.up, status.reason, now,
                                            recovered=status.recovered), now)
 
-    def _fire(self, key: str) -> None:
+    def _fire(self, key: Key) -> None:
         self.timers.pop(key, None)
         now = self.wall()
         self.tap.timer_fired(key, now)
         self.execute(self.core.timer(key, now), now)
 
-    def _publish_failed(self, ref: str, why: str) -> None:
+    def _publish_failed(self, ref: Key | None, why: str) -> None:
         now = self.wall()
         self.tap.publish_failed(ref, why, now)
         self.execute(self.core.publish_failed(ref, why, now), now)
@@ -167,7 +167,7 @@ class GatewayService:
 
         self.link.publish(e.message).addErrback(failed)
 
-    def _cancel(self, key: str) -> None:
+    def _cancel(self, key: Key) -> None:
         call = self.timers.pop(key, None)
         if call is not None and call.active():
             call.cancel()

@@ -22,22 +22,40 @@ Transitions of the agent's own participant (``CallBook.update`` returns what hap
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from ..gc.states import LIVE_CALL_STATES, CallState
 from .vocabulary import scs_call_type
 
-__all__ = ["Call", "CallBook", "Change"]
+__all__ = ["Call", "CallBook", "Change", "ChangeKind"]
 
-LIVE = ("ALERTING", "INITIATING", "INITIATED", "ACTIVE", "HELD")
-GONE = ("DROPPED", "WRAP_UP")
+LIVE = LIVE_CALL_STATES
+GONE = (CallState.DROPPED, CallState.WRAP_UP)
+DIALING = (CallState.INITIATING, CallState.INITIATED)
+
+
+class ChangeKind(enum.Enum):
+    """What a GC call event meant for the agent's work item (table at the top)."""
+
+    RINGING = "ringing"
+    DIALING = "dialing"
+    JOINED = "joined"
+    ANSWERED = "answered"
+    CONNECTED = "connected"
+    HELD = "held"
+    RETRIEVED = "retrieved"
+    RELEASED = "released"
+    PARTY_CHANGED = "party_changed"
+    DATA_CHANGED = "data_changed"
 
 
 @dataclass(frozen=True)
 class Call:
     tracking_id: str
     #: The agent's participant state: ALERTING, INITIATED, ACTIVE, HELD, ...
-    state: str
+    state: CallState
     call_type: str  # SCS CallType (INBOUND, OUTBOUND, CONSULT, TRANSFER, CONFERENCE)
     gc_call_type: str = ""
     ani: str = ""
@@ -67,8 +85,7 @@ class Call:
 
 @dataclass(frozen=True)
 class Change:
-    kind: str  # ringing dialing joined answered connected held retrieved released
-    #           party_changed data_changed
+    kind: ChangeKind
     call: Call
     before: Call | None = None
 
@@ -100,28 +117,29 @@ class CallBook:
         if not dialog:
             return []
         if event == "NewInboundCall":
-            mine = "ALERTING"
+            mine = CallState.ALERTING
         else:
-            mine = _text(fields, "ParticipantState") or _text(fields, "DialogState")
-        if event == "DialogStatus" and mine == "WRAP_UP":
+            mine = CallState(_text(fields, "ParticipantState") or _text(fields, "DialogState"))
+        if event == "DialogStatus" and mine is CallState.WRAP_UP:
             old = self.calls.pop(dialog, None)
             if old is not None:
                 self.last_ended = old
-                return [Change("released", replace(old, state="DROPPED"), old)]
+                return [Change(ChangeKind.RELEASED, replace(old, state=CallState.DROPPED),
+                               old)]
             return []
         before = self.calls.get(dialog)
         if before is None:
             return self._new(event, dialog, mine, fields, now)
         return self._change(event, before, mine, fields, now)
 
-    def _new(self, event: str, dialog: str, mine: str, fields: Mapping[str, object],
+    def _new(self, event: str, dialog: str, mine: CallState, fields: Mapping[str, object],
              now: float) -> list[Change]:
         if mine not in LIVE:
             return []
         gc_type = _text(fields, "CallType") or ("CONSULT" if event == "ConsultCall" else "")
         from_addr = _text(fields, "FromAddress") or _text(fields, "ANI")
         placed = event == "ConsultCall" or (
-            mine in ("INITIATING", "INITIATED") and event != "NewInboundCall")
+            mine in DIALING and event != "NewInboundCall")
         parent = _text(fields, "ParentDialogId")
         base = self.calls.get(parent)
         to_addr = _text(fields, "ToAddress") or _text(fields, "DNIS") \
@@ -136,17 +154,17 @@ class CallBook:
             other_party=to_addr if placed else from_addr,
             parent=parent, secondary=_text(fields, "SecondaryId"), placed=placed,
             started_at=now)
-        if mine == "ALERTING" and not placed:
+        if mine is CallState.ALERTING and not placed:
             self.calls[dialog] = call
-            return [Change("ringing", call)]
-        if mine in ("INITIATING", "INITIATED", "ALERTING"):
+            return [Change(ChangeKind.RINGING, call)]
+        if mine in DIALING or mine is CallState.ALERTING:
             self.calls[dialog] = call = replace(call, placed=True, old_tracking_id=parent)
-            return [Change("dialing", call)]
+            return [Change(ChangeKind.DIALING, call)]
         old = call.secondary if call.secondary else ""
         self.calls[dialog] = call = replace(call, old_tracking_id=old)
-        return [Change("joined", call)]
+        return [Change(ChangeKind.JOINED, call)]
 
-    def _change(self, event: str, before: Call, mine: str, fields: Mapping[str, object],
+    def _change(self, event: str, before: Call, mine: CallState, fields: Mapping[str, object],
                 now: float) -> list[Change]:
         gc_type = _text(fields, "CallType") or before.gc_call_type
         after = replace(
@@ -156,32 +174,34 @@ class CallBook:
             secondary=_text(fields, "SecondaryId") or before.secondary,
             call_data=_pairs(fields.get("CallData")) or before.call_data,
             wrap_up_reason=_text(fields, "WrapUpReason") or before.wrap_up_reason)
-        if mine in GONE or mine == "FAILED":
+        if mine in GONE or mine is CallState.FAILED:
             del self.calls[before.tracking_id]
             self.last_ended = after
-            return [Change("released", replace(after, state="DROPPED"), before)]
+            return [Change(ChangeKind.RELEASED, replace(after, state=CallState.DROPPED),
+                           before)]
         self.calls[before.tracking_id] = after
         changes: list[Change] = []
         if before.state != mine:
-            if before.state == "ALERTING" and mine == "ACTIVE" and not before.placed:
+            active = mine is CallState.ACTIVE
+            if before.state is CallState.ALERTING and active and not before.placed:
                 self.calls[before.tracking_id] = after = replace(after, started_at=now)
-                changes.append(Change("answered", after, before))
-            elif mine == "ACTIVE" and before.state == "HELD":
-                changes.append(Change("retrieved", after, before))
-            elif mine == "HELD":
-                changes.append(Change("held", after, before))
-            elif mine == "ACTIVE":
-                changes.append(Change("connected", after, before))
+                changes.append(Change(ChangeKind.ANSWERED, after, before))
+            elif active and before.state is CallState.HELD:
+                changes.append(Change(ChangeKind.RETRIEVED, after, before))
+            elif mine is CallState.HELD:
+                changes.append(Change(ChangeKind.HELD, after, before))
+            elif active:
+                changes.append(Change(ChangeKind.CONNECTED, after, before))
         if (after.call_type, after.secondary) != (before.call_type, before.secondary) \
-                and mine in ("ACTIVE", "HELD"):
-            changes.append(Change("party_changed", after, before))
+                and mine in (CallState.ACTIVE, CallState.HELD):
+            changes.append(Change(ChangeKind.PARTY_CHANGED, after, before))
         elif after.call_data != before.call_data:
-            changes.append(Change("data_changed", after, before))
+            changes.append(Change(ChangeKind.DATA_CHANGED, after, before))
         return changes
 
     # -- queries --------------------------------------------------------------------------
 
-    def in_state(self, *states: str) -> list[Call]:
+    def in_state(self, *states: CallState) -> list[Call]:
         return [c for c in self.calls.values() if c.state in states]
 
     def consult_of(self, main: str) -> Call | None:
@@ -191,7 +211,7 @@ class CallBook:
     def current(self) -> Call | None:
         """The call a command without TrackingID acts on: the one ACTIVE call; else the
         one being dialled; else the only call.  Never an arbitrary one of several."""
-        for states in (("ACTIVE",), ("INITIATING", "INITIATED")):
+        for states in ((CallState.ACTIVE,), DIALING):
             found = self.in_state(*states)
             if len(found) == 1:
                 return found[0]

@@ -1,24 +1,29 @@
 """Device commands -> GC commands, one function per command (SCS-PROTOCOL.md table).
 
-Each function checks what the gateway knows (phase, state, calls, reason lists) and either
-raises ``Refused`` (the code and readable text go back in the InvokeCommand result) or
-encodes every GC command it needs first and only then sends them, so a value that cannot
-be carried never leaves half a sequence on the broker.
+``machine.py`` decides *whether* a command may run in the service's phase (and refuses it
+otherwise, in one place); each function here then checks what the gateway knows (state,
+calls, reason lists) and either raises ``Refused`` (the code and readable text go back in
+the InvokeCommand result) or returns the GC commands to send, all encoded (``Sends``), so
+a value that cannot be carried never leaves half a sequence on the broker; the machine
+sends them.  Apart from ``log_in`` (which takes the agent id and credential) they only
+read the session.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
 
+from ..gc.states import AgentState, CallState
+from .agent import AgentSession, Refused, Secret
+from .broker_messages import BrokerMessage
 from .calls import Call
+from .scs_messages import ShowStatusText
 from .scs_wire import ScError
-from .session import Phase, Refused, Secret
 
-if TYPE_CHECKING:
-    from .session import AgentSession
-
-__all__ = ["COMMAND_TABLE", "Cmd", "dispatch"]
+__all__ = ["Cmd", "answer", "blind_transfer", "complete", "consult", "dtmf", "hold",
+           "log_in", "log_out", "make_call", "not_ready", "params", "ready", "release",
+           "retrieve", "switch", "work_ready", "wrap_up_reason"]
 
 Params = Mapping[str, str]
 
@@ -34,24 +39,27 @@ class Cmd(NamedTuple):
     now: float
 
 
-Handler = Callable[["AgentSession", Cmd], None]
+#: GC commands a device command decided to send, already encoded, in order.
+Sends = list[tuple[str, BrokerMessage]]
 
-_STATE_KEYS = {"LOGOUT": "Logged out", "NOT_READY": "Not Ready", "READY": "Ready",
-               "RESERVED": "Reserved", "TALKING": "Talking", "HOLD": "on Hold",
-               "WORK": "in Wrap-up", "WORK_READY": "in Wrap-up"}
+
+def params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """A command's parameters by lower-case name (the first of a repeated name wins)."""
+    out: dict[str, str] = {}
+    for k, v in pairs:
+        out.setdefault(k.casefold(), v)
+    return out
+
+_STATE_KEYS = {AgentState.LOGOUT: "Logged out", AgentState.NOT_READY: "Not Ready",
+               AgentState.READY: "Ready", AgentState.RESERVED: "Reserved",
+               AgentState.TALKING: "Talking", AgentState.HOLD: "on Hold",
+               AgentState.WORK: "in Wrap-up", AgentState.WORK_READY: "in Wrap-up"}
 
 
 def _state_name(s: AgentSession) -> str:
     return s.t(f"state.{s.state}") if s.ctx.catalog.lookup(s.driver.language,
                                                              f"state.{s.state}") \
         else _STATE_KEYS.get(s.state, s.state)
-
-
-def _need_login(s: AgentSession) -> None:
-    if s.phase in (Phase.AWAIT_SERVICE, Phase.LOGGING_IN):
-        raise Refused(ScError.ERROR, "error.logging_in")
-    if s.phase is not Phase.LOGGED_IN:
-        raise Refused(ScError.ERROR, "error.not_logged_in")
 
 
 def _reason(s: AgentSession, category: str, code: str, required: bool) -> str:
@@ -70,7 +78,7 @@ def _reason(s: AgentSession, category: str, code: str, required: bool) -> str:
     return code
 
 
-def _call(s: AgentSession, p: Params, *, states: tuple[str, ...], what: str,
+def _call(s: AgentSession, p: Params, *, states: tuple[CallState, ...], what: str,
           pick: Callable[[], Call | None] | None = None) -> Call:
     tid = p.get("trackingid", "")
     if tid:
@@ -103,17 +111,14 @@ def _number(p: Params, string_param: str, key: str = "phonenumber") -> str:
     return number
 
 
-def _one(s: AgentSession, c: Cmd, gc: str, values: Mapping[str, str]) -> None:
-    s.send([(gc, s.encode(gc, values, c.now, c.name))], c.cmd, c.name)
+def _one(s: AgentSession, c: Cmd, gc: str, values: Mapping[str, str]) -> Sends:
+    return [(gc, s.encode(gc, values, c.now, c.name))]
 
 
 # -- agent ----------------------------------------------------------------------------------
 
-def log_in(s: AgentSession, c: Cmd) -> None:
+def log_in(s: AgentSession, c: Cmd) -> Sends:
     cmd, name, _, p, now = c
-    if s.phase is not Phase.LOGGED_OUT:
-        raise Refused(ScError.ERROR, "error.logging_in" if s.phase is not Phase.LOGGED_IN
-                      else "error.already_logged_in", AgentId=s.agent_id)
     agent = p.get("agentid", "") or s.service_params.get("agentid", "")
     ext = p.get("extension", "") or s.service_params.get("extension", "")
     pin = p.get("agentpin", "") or p.get("password", "")
@@ -134,55 +139,50 @@ def log_in(s: AgentSession, c: Cmd) -> None:
         raise Refused(ScError.ERROR, "error.agent_in_use", AgentId=agent)
     s.agent_id, s.extension, s.full_name = agent, ext, ""
     s.credential = Secret(s.ctx.encrypt(pin) if s.driver.use_secure_password else pin)
-    s.phase, s.login_cmd, s.resyncing = Phase.AWAIT_SERVICE, cmd, False
-    s.send([("Hello", s.encode("Hello", {}, now, name))], cmd, name)
-    s.cb("ShowStatusText", text=s.t("status.logging_in", AgentId=agent, Extension=ext))
+    s.login_cmd, s.resyncing = cmd, False  # the machine enters AWAIT_SERVICE
+    hello = s.encode("Hello", {}, now, name)
+    s.cb(ShowStatusText(s.handle, text=s.t("status.logging_in", AgentId=agent, Extension=ext)))
+    return [("Hello", hello)]
 
 
-def log_out(s: AgentSession, c: Cmd) -> None:
+def log_out(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
-    _need_login(s)
-    allowed = ("NOT_READY",) if s.driver.ucce else ("NOT_READY", "READY")
+    allowed = (AgentState.NOT_READY,) if s.driver.ucce \
+        else (AgentState.NOT_READY, AgentState.READY)
     if s.state not in allowed or s.calls.calls:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     code = _reason(s, "LOGOUT", p.get("reasoncode", "") or sp, s.driver.logout_reason_required)
-    _one(s, c, "Logout", {"ReasonCode": code})
+    return _one(s, c, "Logout", {"ReasonCode": code})
 
 
-def ready(s: AgentSession, c: Cmd) -> None:
-    _need_login(s)
-    on_call = bool(s.calls.calls) or s.state in ("TALKING", "HOLD")
-    if s.state == "RESERVED" or (on_call and not s.driver.ucce):
+def ready(s: AgentSession, c: Cmd) -> Sends:
+    on_call = bool(s.calls.calls) or s.state in (AgentState.TALKING, AgentState.HOLD)
+    if s.state == AgentState.RESERVED or (on_call and not s.driver.ucce):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
-    _one(s, c, "MakeReady", {})
+    return _one(s, c, "MakeReady", {})
 
 
-def not_ready(s: AgentSession, c: Cmd) -> None:
+def not_ready(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
-    _need_login(s)
-    if s.state == "RESERVED":
+    if s.state == AgentState.RESERVED:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     code = _reason(s, "NOT_READY", p.get("reasoncode", "") or sp,
                    s.driver.not_ready_reason_required)
     if code:
-        _one(s, c, "MakeNotReadyWithReason", {"ReasonCode": code})
+        return _one(s, c, "MakeNotReadyWithReason", {"ReasonCode": code})
     else:
-        _one(s, c, "MakeNotReady", {})
+        return _one(s, c, "MakeNotReady", {})
 
 
-def work_ready(s: AgentSession, c: Cmd) -> None:
-    if not s.driver.ucce:
-        raise Refused(ScError.CMD_NOT_SUPPORTED, "error.not_on_flavour", Flavour="UCCX")
-    _need_login(s)
-    if not s.calls.calls or s.state == "RESERVED":
+def work_ready(s: AgentSession, c: Cmd) -> Sends:
+    if not s.calls.calls or s.state == AgentState.RESERVED:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
-    _one(s, c, "MakeWorkReady", {})
+    return _one(s, c, "MakeWorkReady", {})
 
 
-def wrap_up_reason(s: AgentSession, c: Cmd) -> None:
+def wrap_up_reason(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
-    _need_login(s)
-    if s.state not in ("WORK", "WORK_READY"):
+    if s.state not in (AgentState.WORK, AgentState.WORK_READY):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     reason = _reason(s, "WRAP_UP", p.get("reasoncode", "") or sp, True)
     ended = s.calls.last_ended
@@ -190,65 +190,59 @@ def wrap_up_reason(s: AgentSession, c: Cmd) -> None:
     if ended is None or (tid and tid != ended.tracking_id):
         raise Refused(ScError.INVALID_ITEM_TRACKING_ID, "error.unknown_call",
                       TrackingID=tid or "-")
-    _one(s, c, "UpdateCallData", {"DialogId": ended.tracking_id,
+    return _one(s, c, "UpdateCallData", {"DialogId": ended.tracking_id,
                                   "WrapUpReason": reason})
 
 
 # -- calls ----------------------------------------------------------------------------------
 
-def make_call(s: AgentSession, c: Cmd) -> None:
+def make_call(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
-    _need_login(s)
     number = _number(p, sp)
-    if s.state != "NOT_READY" or s.calls.calls:
+    if s.state != AgentState.NOT_READY or s.calls.calls:
         raise Refused(ScError.ERROR, "error.make_call_state", State=_state_name(s))
-    _one(s, c, "MakeCall", {"Number": number})
+    return _one(s, c, "MakeCall", {"Number": number})
 
 
-def answer(s: AgentSession, c: Cmd) -> None:
+def answer(s: AgentSession, c: Cmd) -> Sends:
     _, _, _, p, _ = c
-    _need_login(s)
-    call = _call(s, p, states=("ALERTING",), what="ringing")
-    _one(s, c, "AnswerCall", {"DialogId": call.tracking_id})
+    call = _call(s, p, states=(CallState.ALERTING,), what="ringing")
+    return _one(s, c, "AnswerCall", {"DialogId": call.tracking_id})
 
 
-def release(s: AgentSession, c: Cmd) -> None:
+def release(s: AgentSession, c: Cmd) -> Sends:
     _, _, _, p, _ = c
-    _need_login(s)
-    call = _call(s, p, states=("ACTIVE", "HELD", "INITIATING", "INITIATED", "ALERTING"),
+    call = _call(s, p, states=(CallState.ACTIVE, CallState.HELD, CallState.INITIATING,
+                         CallState.INITIATED, CallState.ALERTING),
                  what="current", pick=s.calls.current)
-    _one(s, c, "ReleaseCall", {"DialogId": call.tracking_id})
+    return _one(s, c, "ReleaseCall", {"DialogId": call.tracking_id})
 
 
-def hold(s: AgentSession, c: Cmd) -> None:
+def hold(s: AgentSession, c: Cmd) -> Sends:
     _, _, _, p, _ = c
-    _need_login(s)
-    call = _call(s, p, states=("ACTIVE",), what="active")
-    _one(s, c, "HoldCall", {"DialogId": call.tracking_id})
+    call = _call(s, p, states=(CallState.ACTIVE,), what="active")
+    return _one(s, c, "HoldCall", {"DialogId": call.tracking_id})
 
 
-def retrieve(s: AgentSession, c: Cmd) -> None:
+def retrieve(s: AgentSession, c: Cmd) -> Sends:
     _, _, _, p, _ = c
-    _need_login(s)
-    call = _call(s, p, states=("HELD",), what="held")
-    _one(s, c, "RetrieveCall", {"DialogId": call.tracking_id})
+    call = _call(s, p, states=(CallState.HELD,), what="held")
+    return _one(s, c, "RetrieveCall", {"DialogId": call.tracking_id})
 
 
-def consult(s: AgentSession, c: Cmd) -> None:
+def consult(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
-    _need_login(s)
     number = _number(p, sp)
-    call = _call(s, p, states=("ACTIVE",), what="active")
+    call = _call(s, p, states=(CallState.ACTIVE,), what="active")
     if s.calls.consult_of(call.tracking_id) is not None:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
                       CallState="already consulting")
-    _one(s, c, "ConsultCall", {"Destination": number,
+    return _one(s, c, "ConsultCall", {"Destination": number,
                                "DialogId": call.tracking_id})
 
 
-def complete(s: AgentSession, c: Cmd) -> None:
+def complete(s: AgentSession, c: Cmd) -> Sends:
     _, name, _, p, _ = c
-    _need_login(s)
     tid = p.get("trackingid", "")
     if tid:
         call = s.find_call(tid)
@@ -259,66 +253,41 @@ def complete(s: AgentSession, c: Cmd) -> None:
         if len(legs) > 1:
             raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.which_call")
         consult_leg = legs[0] if legs else None
-    if consult_leg is None or consult_leg.state != "ACTIVE":
+    if consult_leg is None or consult_leg.state != CallState.ACTIVE:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.no_call",
                       What="answered consult")
     gc = "TransferCall" if name == "TransferComplete" else "ConferenceCall"
-    _one(s, c, gc, {"Extension": consult_leg.other_party,
+    return _one(s, c, gc, {"Extension": consult_leg.other_party,
                             "DialogId": consult_leg.parent})
 
 
-def blind_transfer(s: AgentSession, c: Cmd) -> None:
+def blind_transfer(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
-    if not s.driver.ucce:
-        raise Refused(ScError.CMD_NOT_SUPPORTED, "error.not_on_flavour", Flavour="UCCX")
-    _need_login(s)
     number = _number(p, sp)
-    call = _call(s, p, states=("ACTIVE",), what="active")
-    _one(s, c, "SingleStepTransfer", {"Destination": number,
+    call = _call(s, p, states=(CallState.ACTIVE,), what="active")
+    return _one(s, c, "SingleStepTransfer", {"Destination": number,
                                               "DialogId": call.tracking_id})
 
 
-def dtmf(s: AgentSession, c: Cmd) -> None:
+def dtmf(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
-    _need_login(s)
     digits = _number(p, sp, "digits")
-    call = _call(s, p, states=("ACTIVE",), what="active")
-    _one(s, c, "SendDTMF", {"Digits": digits, "DialogId": call.tracking_id})
+    call = _call(s, p, states=(CallState.ACTIVE,), what="active")
+    return _one(s, c, "SendDTMF", {"Digits": digits, "DialogId": call.tracking_id})
 
 
-def switch(s: AgentSession, c: Cmd) -> None:
-    cmd, name, sp, p, now = c
-    _need_login(s)
+def switch(s: AgentSession, c: Cmd) -> Sends:
+    _, name, sp, p, now = c
     tid = p.get("trackingid", "") or sp
     if not tid:
         raise Refused(ScError.ERROR, "error.missing_param", Param="TrackingID")
     target = s.find_call(tid)
-    if target.state == "ACTIVE":
-        return
-    if target.state != "HELD":
+    if target.state == CallState.ACTIVE:
+        return []
+    if target.state != CallState.HELD:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
                       CallState=target.state.lower())
     messages = [("HoldCall", s.encode("HoldCall", {"DialogId": c.tracking_id}, now, name))
-                for c in s.calls.in_state("ACTIVE")]
+                for c in s.calls.in_state(CallState.ACTIVE)]
     messages.append(("RetrieveCall", s.encode("RetrieveCall", {"DialogId": tid}, now, name)))
-    s.send(messages, cmd, name)
-
-
-COMMAND_TABLE: Mapping[str, Handler] = {
-    "LogIn": log_in, "LogOut": log_out, "ChangeReadyState": ready,
-    "ChangeNotReadyState": not_ready, "ChangeWorkReadyState": work_ready,
-    "SetWrapUpReason": wrap_up_reason, "MakeCall": make_call, "AnswerCall": answer,
-    "ReleaseCall": release, "HoldCall": hold, "RetrieveCall": retrieve,
-    "UnHoldCall": retrieve, "TransferInit": consult, "ConferenceInit": consult,
-    "TransferComplete": complete, "ConferenceComplete": complete,
-    "TransferMute": blind_transfer, "SendDTMF": dtmf, "SetCurrentWorkItem": switch,
-}
-
-
-def dispatch(s: AgentSession, c: Cmd) -> None:
-    handler = COMMAND_TABLE.get(c.name)
-    if handler is None:
-        raise Refused(ScError.CMD_NOT_SUPPORTED, "error.not_supported")
-    if not s.ctx.gc_available:
-        raise Refused(ScError.NETWORK_ERROR, "error.network")
-    handler(s, c)
+    return messages

@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from ..errors import ScsFaultError
+
 __all__ = ["DriverConfigError", "DriverSettings", "parse_driver_params", "strip_prefix"]
 
 _BOOLS = {"TRUE": True, "Y": True, "YES": True, "1": True,
           "FALSE": False, "N": False, "NO": False, "0": False, "": False}
 
 
-class DriverConfigError(ValueError):
+class DriverConfigError(ScsFaultError, ValueError):
     """A driver parameter with a value the gateway cannot use."""
 
 

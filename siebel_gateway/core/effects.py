@@ -10,7 +10,33 @@ from typing import Any
 
 from .broker_messages import BrokerMessage
 
-__all__ = ["CancelTimer", "Effect", "Log", "Publish", "StartTimer", "ToScs"]
+__all__ = ["CancelTimer", "Effect", "Key", "Log", "Publish", "StartTimer", "ToScs"]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """Names a timer or a publish: who owns it, what kind it is, which one.
+
+    ``owner`` is ``"gateway"`` or a service handle (``svc-3``); ``kind`` says what it is
+    about (core: ``cmd`` a GC command awaiting its answer, ``notify`` an event awaiting
+    NotifyEventHandlingFinished, ``beat``/``answer`` the GC heartbeat, or the GC command
+    name of a gateway publish; the simulator has its own kinds); ``id`` tells one from
+    another (a sequence number, a tracking id).  Its text, ``owner:kind[:id]``, is what a
+    trace records; ``parse`` reads it back for replay.
+    """
+
+    owner: str
+    kind: str
+    id: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.owner}:{self.kind}:{self.id}" if self.id else f"{self.owner}:{self.kind}"
+
+    @classmethod
+    def parse(cls, text: str) -> Key:
+        owner, _, rest = text.partition(":")
+        kind, _, ident = rest.partition(":")
+        return cls(owner, kind, ident)
 
 
 @dataclass(frozen=True)
@@ -26,18 +52,18 @@ class Publish:
     """A GC command for the broker; ``ref`` comes back in ``publish_failed`` if it fails."""
 
     message: BrokerMessage
-    ref: str = ""
+    ref: Key | None = None
 
 
 @dataclass(frozen=True)
 class StartTimer:
-    key: str
+    key: Key
     delay: float
 
 
 @dataclass(frozen=True)
 class CancelTimer:
-    key: str
+    key: Key
 
 
 @dataclass(frozen=True)

@@ -3,43 +3,37 @@
 Agent events carry AgentState/PendingState/ReasonCode/ReasonLabel; call events carry the
 call's data (ANI, DNIS, CED, CallVariable1..10, ECC variables as ``user.<name>``) so the
 Siebel DEF's handlers can filter on them and pop the screen.
+
+One function per kind of GC event (``on_*``); ``machine.py`` says in which phases each
+runs, and has already matched the event to the command it answers (``resolve``).
 """
 
 from __future__ import annotations
 
-import datetime
-import functools
-import math
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
 
 from ..gc.codec import GcEvent
-from .calls import Call, Change
+from ..gc.states import AgentState, CallState
+from .agent import AgentSession, Phase, iso_time
+from .calls import Call, Change, ChangeKind
 from .effects import CancelTimer
+from .scs_messages import (
+    HandleError,
+    IndicateNewWorkItem,
+    ShowStatusText,
+    WorkItemReleased,
+    WorkItemResumed,
+    WorkItemStarted,
+    WorkItemSuspended,
+)
 
-if TYPE_CHECKING:
-    from .session import AgentSession
+__all__ = ["PENDING_EVENT", "call_change", "call_fields", "iso_time", "on_agent_info",
+           "on_call_event", "on_error", "on_reason_codes", "on_service", "on_state"]
 
-__all__ = ["call_change", "call_fields", "handle_gc_event", "iso_time"]
-
-_CALL_STATE = {"ALERTING": "Ringing", "INITIATING": "Dialing", "INITIATED": "Dialing",
-               "ACTIVE": "Connected", "HELD": "Held", "DROPPED": "Released",
-               "FAILED": "Failed", "WRAP_UP": "WrapUp"}
-
-
-def iso_time(now: float) -> str:
-    """``2025-11-21T04:40:00.123Z`` (UTC, milliseconds)."""
-    frac, whole = math.modf(now)  # rounded as datetime.fromtimestamp rounds
-    us = round(frac * 1e6)
-    if us >= 1_000_000:
-        whole, us = whole + 1, us - 1_000_000
-    elif us < 0:
-        whole, us = whole - 1, us + 1_000_000
-    return f"{_iso_second(int(whole))}.{us // 1000:03d}Z"
-
-
-@functools.lru_cache(maxsize=8)
-def _iso_second(second: int) -> str:
-    return datetime.datetime.fromtimestamp(second, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+_CALL_STATE = {CallState.ALERTING: "Ringing", CallState.INITIATING: "Dialing",
+               CallState.INITIATED: "Dialing", CallState.ACTIVE: "Connected",
+               CallState.HELD: "Held", CallState.DROPPED: "Released",
+               CallState.FAILED: "Failed", CallState.WRAP_UP: "WrapUp"}
 
 
 def call_fields(s: AgentSession, call: Call, now: float) -> list[list[str]]:
@@ -60,35 +54,34 @@ def call_fields(s: AgentSession, call: Call, now: float) -> list[list[str]]:
     return fields
 
 
-def handle_gc_event(s: AgentSession, e: GcEvent, now: float) -> None:
-    from .session import Phase
-
-    if e.name == "Error":
-        _error(s, e, now)
-        return
-    s._resolve(e.name)
-    if e.name == "State":
-        _state(s, e, now)
-    elif e.name == "AgentInfo":
-        s.full_name = e.text("FullName") or " ".join(
-            x for x in (e.text("FirstName"), e.text("LastName")) if x)
-        s.event("EventAgentInfo", [*s.base_fields(now), ["FirstName", e.text("FirstName")],
-                                   ["LastName", e.text("LastName")],
-                                   ["FullName", s.full_name],
-                                   ["IsSupervisor", "TRUE" if e.fields.get("IsSupervisor")
-                                    else "FALSE"],
-                                   ["WrapUpMode", e.text("WrapUpMode")]])
-    elif e.name == "ReasonCodes":
-        _reasons(s, e, now)
-    elif s.phase in (Phase.LOGGED_IN, Phase.LOGGING_IN):
-        s.calls.extension = s.extension
-        for change in s.calls.update(e.name, e.fields, now):
-            s.call_changed(change, now)
-    else:
-        s.log("info", "call event {event} for an agent not logged in: ignored", event=e.name)
+def on_agent_info(s: AgentSession, e: GcEvent, now: float) -> None:
+    s.full_name = e.text("FullName") or " ".join(
+        x for x in (e.text("FirstName"), e.text("LastName")) if x)
+    s.event("EventAgentInfo", [*s.base_fields(now), ["FirstName", e.text("FirstName")],
+                               ["LastName", e.text("LastName")],
+                               ["FullName", s.full_name],
+                               ["IsSupervisor", "TRUE" if e.fields.get("IsSupervisor")
+                                else "FALSE"],
+                               ["WrapUpMode", e.text("WrapUpMode")]])
 
 
-def _error(s: AgentSession, e: GcEvent, now: float) -> None:
+def on_call_event(s: AgentSession, e: GcEvent, now: float) -> None:
+    """NewInboundCall / InboundCall / ConsultCall / DialogStatus."""
+    s.calls.extension = s.extension
+    for change in s.calls.update(e.name, e.fields, now):
+        call_change(s, change, now)
+
+
+def on_service(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
+    """IN_SERVICE / OUT_OF_SERVICE while a LogIn waits for the GC's answer to Hello."""
+    if e.name == "IN_SERVICE":
+        s.connect_and_login(now, s.login_cmd)
+        return Phase.LOGGING_IN
+    s.cb(HandleError(s.handle, cmd_track_id=s.login_cmd, error=s.t("status.gc_out_of_service")))
+    return s.login_failed()
+
+
+def on_error(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     gc_command = e.text("Command")
     code, message = e.text("ErrorCode"), e.text("Message")
     p = next((p for p in s.pending if p.gc_command == gc_command), None) \
@@ -109,34 +102,41 @@ def _error(s: AgentSession, e: GcEvent, now: float) -> None:
                            ["ErrorType", e.text("ErrorType")], ["Message", message],
                            ["Command", command], ["Text", text]])
     if p is not None:
-        s._report(p, text)
-    else:
-        s.cb("HandleError", cmdTrackId=cmd_id, error=text)
+        return s.report(p, text)
+    s.cb(HandleError(s.handle, cmd_track_id=cmd_id, error=text))
+    return None
 
 
-def _state(s: AgentSession, e: GcEvent, now: float) -> None:
-    from .session import Phase
-
+def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
+    """The GC's agent state: the first one after Connect/Login signs the agent in (LOGGED_IN
+    returned), LOGOUT signs it out (LOGGED_OUT returned)."""
     before = (s.state, s.pending_state, s.reason_code)
-    state = e.text("State")
+    state = AgentState(e.text("State"))
     code = e.fields.get("ReasonCode")
-    s.state, s.pending_state = state, e.text("PendingState")
+    s.state, s.pending_state = state, AgentState(e.text("PendingState"))
     s.reason_code = "" if code is None or code == -1 else str(code)
     s.reason_label = e.text("ReasonLabel")
     if e.text("Extension"):
         s.extension = e.text("Extension")
     first = s.phase is Phase.LOGGING_IN
     if first:
-        s.phase = Phase.LOGGED_IN
         if not s.resyncing:
             s.event("EventAgentLogin", s.agent_fields(now))
-            s.cb("ShowStatusText", text=s.t("status.logged_in", FullName=s.full_name
-                                             or s.agent_id, Extension=s.extension))
+            s.cb(ShowStatusText(s.handle, text=s.t("status.logged_in", FullName=s.full_name
+                                             or s.agent_id, Extension=s.extension)))
             _ask_reason_lists(s, now)
         s.resyncing = False
-    if state == "LOGOUT":
+    if state == AgentState.LOGOUT:
         _logged_out(s, now)
-        return
+        return Phase.LOGGED_OUT
+    _changed(s, before, first, now)
+    return Phase.LOGGED_IN if first else None
+
+
+def _changed(s: AgentSession, before: tuple[AgentState, AgentState, str], first: bool,
+             now: float) -> None:
+    """What a State event that did not sign the agent out tells Siebel."""
+    state = s.state
     if (state, s.pending_state, s.reason_code) == before and not first:
         return
     _wrap_up_items(s, before[0], now)
@@ -146,31 +146,34 @@ def _state(s: AgentSession, e: GcEvent, now: float) -> None:
         if not first:
             _status(s)
     elif s.pending_state != before[1]:
-        key = {"NOT_READY": "status.pending_not_ready", "READY": "status.pending_ready",
-               "LOGOUT": "status.pending_logout"}.get(s.pending_state)
+        key = {AgentState.NOT_READY: "status.pending_not_ready",
+               AgentState.READY: "status.pending_ready",
+               AgentState.LOGOUT: "status.pending_logout"}.get(s.pending_state)
         name = PENDING_EVENT.get(s.pending_state)
         if name is not None:
             s.event(name, s.agent_fields(now))
         if key:
-            s.cb("ShowStatusText", text=s.t(key))
+            s.cb(ShowStatusText(s.handle, text=s.t(key)))
 
 
 #: A pending state (set during a call) is announced with the event of the state it leads
 #: to; AgentState still says the current state.
-PENDING_EVENT = {"NOT_READY": "EventAgentNotReady", "READY": "EventAgentReady"}
+PENDING_EVENT: Mapping[AgentState, str] = {AgentState.NOT_READY: "EventAgentNotReady",
+                                           AgentState.READY: "EventAgentReady"}
 
 
 def _status(s: AgentSession) -> None:
-    if s.state == "NOT_READY":
+    if s.state == AgentState.NOT_READY:
         text = s.t("status.not_ready_reason", ReasonLabel=s.reason_label) if s.reason_label \
             else s.t("status.not_ready")
     else:
-        key = {"READY": "status.ready", "WORK": "status.work",
-               "WORK_READY": "status.work_ready", "RESERVED": "status.reserved"}.get(s.state)
+        key = {AgentState.READY: "status.ready", AgentState.WORK: "status.work",
+               AgentState.WORK_READY: "status.work_ready",
+               AgentState.RESERVED: "status.reserved"}.get(s.state)
         if key is None:
             return
         text = s.t(key)
-    s.cb("ShowStatusText", text=text)
+    s.cb(ShowStatusText(s.handle, text=text))
 
 
 def _ask_reason_lists(s: AgentSession, now: float) -> None:
@@ -182,40 +185,39 @@ def _ask_reason_lists(s: AgentSession, now: float) -> None:
 
 
 def _logged_out(s: AgentSession, now: float) -> None:
-    from .session import Phase
-
     for call in list(s.calls.calls.values()):
-        s.cb("WorkItemReleased", trackingId=call.tracking_id, stopTime=int(now))
+        s.cb(WorkItemReleased(s.handle, tracking_id=call.tracking_id, stop_time=int(now)))
     s.calls.clear()
     if s.wrap_item:
-        s.cb("WorkItemReleased", trackingId=s.wrap_item, stopTime=int(now))
+        s.cb(WorkItemReleased(s.handle, tracking_id=s.wrap_item, stop_time=int(now)))
         s.wrap_item = ""
-    s.phase, s.credential = Phase.LOGGED_OUT, None
-    s.pending_state = ""
+    s.credential = None
+    s.pending_state = AgentState.NONE
     s.event("EventAgentLogout", s.agent_fields(now))
-    s.cb("ShowStatusText", text=s.t("status.logged_out"))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.logged_out")))
     s.ctx.release_agent(s.agent_id, s)
 
 
 def _wrap_up_items(s: AgentSession, before: str, now: float) -> None:
     """Entering wrap-up: EventWrapUp for the call that ended (and, with ResetTimerOnWrapUp,
     a fresh work item so Siebel's timer restarts); leaving it: release that item."""
-    wrap = ("WORK", "WORK_READY")
+    wrap = (AgentState.WORK, AgentState.WORK_READY)
     ended = s.calls.last_ended
     if s.state in wrap and before not in wrap and ended is not None:
         s.event("EventWrapUp", [*call_fields(s, ended, now), ["AgentState", s.state]],
                 ended.tracking_id)
         if s.driver.reset_timer_on_wrap_up:
             s.wrap_item = f"{ended.tracking_id}-wrapup"
-            s.cb("WorkItemStarted", trackingId=s.wrap_item, oldTrackingId=ended.tracking_id,
-                 description=f"Wrap-up {ended.other_party}".strip(),
-                 mediaTargetAddr=s.extension, startTime=int(now))
+            s.cb(WorkItemStarted(s.handle, tracking_id=s.wrap_item,
+                                 old_tracking_id=ended.tracking_id,
+                                 description=f"Wrap-up {ended.other_party}".strip(),
+                                 media_target_addr=s.extension, start_time=int(now)))
     elif before in wrap and s.state not in wrap and s.wrap_item:
-        s.cb("WorkItemReleased", trackingId=s.wrap_item, stopTime=int(now))
+        s.cb(WorkItemReleased(s.handle, tracking_id=s.wrap_item, stop_time=int(now)))
         s.wrap_item = ""
 
 
-def _reasons(s: AgentSession, e: GcEvent, now: float) -> None:
+def on_reason_codes(s: AgentSession, e: GcEvent, now: float) -> None:
     category = e.text("Category")
     codes = e.fields.get("Codes") or ()
     labels = e.fields.get("Labels") or ()
@@ -228,46 +230,81 @@ def _reasons(s: AgentSession, e: GcEvent, now: float) -> None:
                                  *[[f"Reason.{c}", lb] for c, lb in pairs]])
 
 
-def call_change(s: AgentSession, ch: Change, now: float) -> None:
-    c = ch.call
+def _ringing(s: AgentSession, c: Call, now: float) -> None:
+    s.cb(IndicateNewWorkItem(s.handle, tracking_id=c.tracking_id, old_tracking_id=c.old_tracking_id,
+         description=c.description, mode=c.mode))
+    s.event("EventRinging", call_fields(s, c, now), c.tracking_id)
+    s.cb(ShowStatusText(s.handle, text=s.t("status.ringing", ANI=c.ani or "?")))
+
+
+def _dialing(s: AgentSession, c: Call, now: float) -> None:
+    s.cb(WorkItemStarted(s.handle, tracking_id=c.tracking_id, old_tracking_id=c.old_tracking_id,
+         description=c.description, media_target_addr=s.extension, start_time=int(now)))
+    s.event("EventDialing", call_fields(s, c, now), c.tracking_id)
+    s.cb(ShowStatusText(s.handle, text=s.t("status.dialing", OtherParty=c.other_party)))
+
+
+def _started(s: AgentSession, c: Call, now: float, event: str) -> None:
+    s.cb(WorkItemStarted(s.handle, tracking_id=c.tracking_id, old_tracking_id=c.old_tracking_id,
+         description=c.description, media_target_addr=s.extension, start_time=int(now)))
+    if c.state is CallState.HELD:
+        s.cb(WorkItemSuspended(s.handle, tracking_id=c.tracking_id))
+    s.event(event, call_fields(s, c, now), c.tracking_id)
+    s.cb(ShowStatusText(s.handle, text=s.t("status.talking", OtherParty=c.other_party)))
+
+
+def _joined(s: AgentSession, c: Call, now: float) -> None:
+    _started(s, c, now, "EventPartyChanged" if c.call_type in ("TRANSFER", "CONFERENCE")
+             else "EventEstablished")
+
+
+def _answered(s: AgentSession, c: Call, now: float) -> None:
+    _started(s, c, now, "EventEstablished")
+
+
+def _connected(s: AgentSession, c: Call, now: float) -> None:
+    s.event("EventEstablished", call_fields(s, c, now), c.tracking_id)
+    s.cb(ShowStatusText(s.handle, text=s.t("status.talking", OtherParty=c.other_party)))
+
+
+def _held(s: AgentSession, c: Call, now: float) -> None:
+    s.cb(WorkItemSuspended(s.handle, tracking_id=c.tracking_id))
+    s.event("EventHeld", call_fields(s, c, now), c.tracking_id)
+    s.cb(ShowStatusText(s.handle, text=s.t("status.held")))
+
+
+def _retrieved(s: AgentSession, c: Call, now: float) -> None:
+    s.cb(WorkItemResumed(s.handle, tracking_id=c.tracking_id))
+    s.event("EventRetrieved", call_fields(s, c, now), c.tracking_id)
+    s.cb(ShowStatusText(s.handle, text=s.t("status.talking", OtherParty=c.other_party)))
+
+
+def _party_changed(s: AgentSession, c: Call, now: float) -> None:
+    s.event("EventPartyChanged", call_fields(s, c, now), c.tracking_id)
+
+
+def _data_changed(s: AgentSession, c: Call, now: float) -> None:
+    s.event("EventAttachedDataChanged", call_fields(s, c, now), c.tracking_id)
+
+
+def _released(s: AgentSession, c: Call, now: float) -> None:
     tid = c.tracking_id
-    if ch.kind == "ringing":
-        s.cb("IndicateNewWorkItem", trackingId=tid, oldTrackingId=c.old_tracking_id,
-             description=c.description, mode=c.mode)
-        s.event("EventRinging", call_fields(s, c, now), tid)
-        s.cb("ShowStatusText", text=s.t("status.ringing", ANI=c.ani or "?"))
-    elif ch.kind == "dialing":
-        s.cb("WorkItemStarted", trackingId=tid, oldTrackingId=c.old_tracking_id,
-             description=c.description, mediaTargetAddr=s.extension, startTime=int(now))
-        s.event("EventDialing", call_fields(s, c, now), tid)
-        s.cb("ShowStatusText", text=s.t("status.dialing", OtherParty=c.other_party))
-    elif ch.kind in ("joined", "answered"):
-        s.cb("WorkItemStarted", trackingId=tid, oldTrackingId=c.old_tracking_id,
-             description=c.description, mediaTargetAddr=s.extension, startTime=int(now))
-        if c.state == "HELD":
-            s.cb("WorkItemSuspended", trackingId=tid)
-        s.event("EventPartyChanged" if ch.kind == "joined" and c.call_type in
-                ("TRANSFER", "CONFERENCE") else "EventEstablished",
-                call_fields(s, c, now), tid)
-        s.cb("ShowStatusText", text=s.t("status.talking", OtherParty=c.other_party))
-    elif ch.kind == "connected":
-        s.event("EventEstablished", call_fields(s, c, now), tid)
-        s.cb("ShowStatusText", text=s.t("status.talking", OtherParty=c.other_party))
-    elif ch.kind == "held":
-        s.cb("WorkItemSuspended", trackingId=tid)
-        s.event("EventHeld", call_fields(s, c, now), tid)
-        s.cb("ShowStatusText", text=s.t("status.held"))
-    elif ch.kind == "retrieved":
-        s.cb("WorkItemResumed", trackingId=tid)
-        s.event("EventRetrieved", call_fields(s, c, now), tid)
-        s.cb("ShowStatusText", text=s.t("status.talking", OtherParty=c.other_party))
-    elif ch.kind == "party_changed":
-        s.event("EventPartyChanged", call_fields(s, c, now), tid)
-    elif ch.kind == "data_changed":
-        s.event("EventAttachedDataChanged", call_fields(s, c, now), tid)
-    elif ch.kind == "released":
-        if s.notify_waiting.pop(tid, None) is not None:
-            s.out.append(CancelTimer(f"{s.handle}:notify:{tid}"))
-        s.event("EventReleased", call_fields(s, c, now), tid)
-        s.cb("WorkItemReleased", trackingId=tid, stopTime=int(now))
-        s.cb("ShowStatusText", text=s.t("status.released"))
+    if s.notify_waiting.pop(tid, None) is not None:
+        s.out.append(CancelTimer(s.notify_key(tid)))
+    s.event("EventReleased", call_fields(s, c, now), tid)
+    s.cb(WorkItemReleased(s.handle, tracking_id=tid, stop_time=int(now)))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.released")))
+
+
+#: What each change of a call means for Siebel (calls.py's table, second column).
+CHANGE_RULES: Mapping[ChangeKind, Callable[[AgentSession, Call, float], None]] = {
+    ChangeKind.RINGING: _ringing, ChangeKind.DIALING: _dialing, ChangeKind.JOINED: _joined,
+    ChangeKind.ANSWERED: _answered, ChangeKind.CONNECTED: _connected,
+    ChangeKind.HELD: _held, ChangeKind.RETRIEVED: _retrieved,
+    ChangeKind.PARTY_CHANGED: _party_changed, ChangeKind.DATA_CHANGED: _data_changed,
+    ChangeKind.RELEASED: _released,
+}
+
+
+def call_change(s: AgentSession, ch: Change, now: float) -> None:
+    CHANGE_RULES[ch.kind](s, ch.call, now)

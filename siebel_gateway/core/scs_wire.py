@@ -13,9 +13,11 @@ from __future__ import annotations
 import enum
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
+
+from .scs_messages import REQUESTS, Callback, ScsRequest, request_params
 
 __all__ = [
     "DEFAULT_MAX_LINE",
@@ -25,12 +27,9 @@ __all__ = [
     "RpcError",
     "ScError",
     "WireError",
+    "callback_message",
     "encode",
-    "encode_error",
-    "encode_notification",
-    "encode_result",
     "error_message",
-    "notification_message",
     "parse_line",
     "result_message",
 ]
@@ -48,6 +47,8 @@ class RpcError(enum.IntEnum):
     UNKNOWN_METHOD = -32601
     #: A parameter is missing or of the wrong type.
     INVALID_PARAMS = -32602
+    #: The gateway failed on a valid request (a defect; its log has the details).
+    INTERNAL = -32603
 
 
 class ScError(enum.IntEnum):
@@ -68,29 +69,9 @@ class ScError(enum.IntEnum):
     WORK_ITEM_WRONG_STATE = 18
 
 
-# Parameter types: "str", "bool", "int", "kv" (ordered [key, value] string pairs).
+#: Method -> its params as (wire name, kind[?]) (the request classes of scs_messages).
 _P = tuple[tuple[str, str], ...]
-METHODS: Mapping[str, _P] = MappingProxyType({
-    "APIVersion": (),
-    "CreateISCDriverInstance": (("mediaType", "str"), ("language", "str"),
-                                ("connectString", "str?"), ("params", "kv?")),
-    "RequestCommandEventList": (("mediaType", "str?"),),
-    "RequestService": (("driver", "str"), ("connectString", "str?"), ("params", "kv?")),
-    "InvokeCommand": (("service", "str"), ("cmdTrackId", "str"), ("name", "str"),
-                      ("stringParam", "str?"), ("params", "kv?")),
-    "InvokeCommandEx": (("service", "str"), ("cmdTrackId", "str"), ("commandType", "int"),
-                        ("params", "kv?")),
-    "NotifyEventHandlingFinished": (("service", "str"), ("trackingId", "str"),
-                                    ("result", "bool?")),
-    "AcceptWorkItem": (("service", "str"), ("trackingId", "str")),
-    "ReleaseWorkItem": (("service", "str"), ("trackingId", "str")),
-    "SuspendWorkItem": (("service", "str"), ("trackingId", "str")),
-    "ResumeWorkItem": (("service", "str"), ("trackingId", "str")),
-    "HandleQueuedWorkItem": (("service", "str"), ("name", "str?"), ("fields", "kv?"),
-                             ("trackingId", "str?")),
-    "ReleaseISCServiceInstance": (("service", "str"),),
-    "ReleaseISCDriverInstance": (("driver", "str"),),
-})
+METHODS: Mapping[str, _P] = MappingProxyType({m: cls.PARAMS for m, cls in REQUESTS.items()})
 
 _DEFAULTS = {"str": "", "bool": True, "kv": (), "int": 0}
 #: METHODS read once: method -> ((name, kind, optional), ...).
@@ -98,11 +79,21 @@ _SPECS = {m: tuple((name, spec.rstrip("?"), spec.endswith("?")) for name, spec i
           for m, ps in METHODS.items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Request:
+    """A checked request: its JSON-RPC id and its typed message (``body``)."""
+
     id: RequestId
-    method: str
-    params: Mapping[str, Any] = field(default_factory=dict)
+    body: ScsRequest
+
+    @property
+    def method(self) -> str:
+        return self.body.NAME
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """The checked params by wire name (absent optional ones at their defaults)."""
+        return request_params(self.body)
 
 
 @dataclass(frozen=True)
@@ -124,20 +115,20 @@ def _check_params(method: str, raw: object, rid: RequestId) -> Request | WireErr
     if not isinstance(raw, dict):
         return WireError(rid, RpcError.INVALID_PARAMS, f"{method}: params must be an object "
                                                        f"with named members")
-    out: dict[str, Any] = {}
+    values: list[Any] = []
     for name, kind, optional in _SPECS[method]:
         value = raw.get(name)
         if value is None:
             if not optional:
                 return WireError(rid, RpcError.INVALID_PARAMS,
                                  f"{method}: params.{name} is missing")
-            out[name] = _DEFAULTS[kind]
+            values.append(_DEFAULTS[kind])
             continue
         problem = _type_problem(kind, value)
         if problem:
             return WireError(rid, RpcError.INVALID_PARAMS, f"{method}: params.{name} {problem}")
-        out[name] = tuple((k, v) for k, v in value) if kind == "kv" else value
-    return Request(rid, method, MappingProxyType(out))
+        values.append(tuple((k, v) for k, v in value) if kind == "kv" else value)
+    return Request(rid, REQUESTS[method](*values))
 
 
 def _type_problem(kind: str, value: object) -> str:
@@ -247,21 +238,9 @@ def error_message(rid: RequestId, code: int, message: str) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "id": rid, "error": {"code": int(code), "message": message}}
 
 
-def notification_message(method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-    return {"jsonrpc": "2.0", "method": method,
-            "params": {k: _jsonable(v) for k, v in params.items()}}
-
-
-def encode_result(rid: RequestId, code: int = 0, error: str = "", **extra: Any) -> bytes:
-    return encode(result_message(rid, code, error, **extra))
-
-
-def encode_error(rid: RequestId, code: int, message: str) -> bytes:
-    return encode(error_message(rid, code, message))
-
-
-def encode_notification(method: str, params: Mapping[str, Any]) -> bytes:
-    return encode(notification_message(method, params))
+def callback_message(callback: Callback) -> dict[str, Any]:
+    """A typed callback as its JSON-RPC notification."""
+    return {"jsonrpc": "2.0", "method": callback.NAME, "params": callback.params()}
 
 
 def _jsonable(value: Any) -> Any:

@@ -10,6 +10,7 @@ import enum
 import functools
 from dataclasses import dataclass
 
+from ..gc.states import ON_CALL_STATES, AgentState
 from .vocabulary import COMMANDS
 
 __all__ = ["Flag", "Snapshot", "command_statuses"]
@@ -24,17 +25,14 @@ class Flag(enum.IntFlag):
     STRPARAMSOK = 32
 
 
-ON_CALL_STATES = ("TALKING", "HOLD", "RESERVED")
-
-
 @dataclass(frozen=True)
 class Snapshot:
     gc_available: bool
     logged_in: bool
     logging_in: bool
     ucce: bool
-    state: str = "LOGOUT"
-    pending: str = ""
+    state: AgentState = AgentState.LOGOUT
+    pending: AgentState = AgentState.NONE
     ringing: int = 0
     active: int = 0
     held: int = 0
@@ -50,31 +48,32 @@ class Snapshot:
 
 def _rules(s: Snapshot) -> dict[str, tuple[bool, Flag]]:
     """command -> (enabled, extra flags)."""
-    ready_states = ("NOT_READY", "WORK", "WORK_READY")
+    ready_states = (AgentState.NOT_READY, AgentState.WORK, AgentState.WORK_READY)
     on_call = s.calls > 0 or s.state in ON_CALL_STATES
     nr_params = Flag.STRPARAMSOK | (Flag(0) if s.not_ready_reason_required
                                    else Flag.NOPARAMSOK)
-    logout_from = ("NOT_READY",) if s.ucce else ("NOT_READY", "READY")
-    in_wrap_up = s.state in ("WORK", "WORK_READY")
-    nr_checked = s.state == "NOT_READY" or s.pending == "NOT_READY"
+    logout_from = (AgentState.NOT_READY,) if s.ucce \
+        else (AgentState.NOT_READY, AgentState.READY)
+    in_wrap_up = s.state in (AgentState.WORK, AgentState.WORK_READY)
+    reserved, work_ready = s.state == AgentState.RESERVED, s.state == AgentState.WORK_READY
+    nr_checked = AgentState.NOT_READY in (s.state, s.pending)
     return {
         "LogIn": (not s.logged_in and not s.logging_in, Flag.NOPARAMSOK),
         "LogOut": (s.logged_in and s.state in logout_from and not on_call,
                    Flag.STRPARAMSOK | (Flag(0) if s.logout_reason_required
                                       else Flag.NOPARAMSOK)),
         "ChangeReadyState": (
-            s.logged_in and s.state != "READY" and (s.state in ready_states or
+            s.logged_in and s.state != AgentState.READY and (s.state in ready_states or
                                                     (s.ucce and on_call and
-                                                     s.state != "RESERVED")),
-            Flag.NOPARAMSOK | (Flag.CHECKED if s.state == "READY" or s.pending == "READY"
+                                                     s.state != AgentState.RESERVED)),
+            Flag.NOPARAMSOK | (Flag.CHECKED if AgentState.READY in (s.state, s.pending)
                                else Flag(0))),
-        "ChangeNotReadyState": (s.logged_in and s.state != "RESERVED",
+        "ChangeNotReadyState": (s.logged_in and s.state != AgentState.RESERVED,
                                 nr_params | (Flag.CHECKED if nr_checked else Flag(0))),
-        "ChangeWorkReadyState": (s.ucce and s.logged_in and on_call and s.state != "RESERVED",
-                                 Flag.NOPARAMSOK | (Flag.CHECKED if s.state == "WORK_READY"
-                                                    else Flag(0))),
+        "ChangeWorkReadyState": (s.ucce and s.logged_in and on_call and not reserved,
+                                 Flag.NOPARAMSOK | (Flag.CHECKED if work_ready else Flag(0))),
         "SetWrapUpReason": (s.logged_in and in_wrap_up, Flag.STRPARAMSOK),
-        "MakeCall": (s.logged_in and s.state == "NOT_READY" and s.calls == 0,
+        "MakeCall": (s.logged_in and s.state == AgentState.NOT_READY and s.calls == 0,
                      Flag.STRPARAMSOK),
         "AnswerCall": (s.ringing > 0, Flag.NOPARAMSOK | (Flag.BLINKING if s.ringing
                                                          else Flag(0))),

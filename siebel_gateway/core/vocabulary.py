@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+from ..gc.states import AgentState
+
 __all__ = ["AGENT_EVENT", "COMMANDS", "DESCRIPTIONS", "EVENTS", "NOTIFY_EVENTS",
            "scs_call_type"]
 
@@ -47,12 +49,12 @@ NOTIFY_EVENTS = frozenset({"EventRinging", "EventDialing"})
 
 #: Agent state -> the device event announcing it (TALKING/HOLD/RESERVED have none: the
 #: call events say it).
-AGENT_EVENT: Mapping[str, str] = MappingProxyType({
-    "LOGOUT": "EventAgentLogout",
-    "NOT_READY": "EventAgentNotReady",
-    "READY": "EventAgentReady",
-    "WORK": "EventAgentWork",
-    "WORK_READY": "EventAgentWorkReady",
+AGENT_EVENT: Mapping[AgentState, str] = MappingProxyType({
+    AgentState.LOGOUT: "EventAgentLogout",
+    AgentState.NOT_READY: "EventAgentNotReady",
+    AgentState.READY: "EventAgentReady",
+    AgentState.WORK: "EventAgentWork",
+    AgentState.WORK_READY: "EventAgentWorkReady",
 })
 
 _GC_TYPES = {"CONSULT": "CONSULT", "TRANSFER": "TRANSFER", "CONFERENCE": "CONFERENCE",

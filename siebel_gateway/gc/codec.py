@@ -18,8 +18,9 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..core.broker_messages import BrokerMessage
+from ..errors import GcFaultError, ScsFaultError
 from .dialect import Dialect, EventShape, FieldSpec
+from .messages import BrokerMessage
 
 __all__ = ["GcCodec", "GcDecodeError", "GcEncodeError", "GcEvent"]
 
@@ -29,11 +30,16 @@ _CONTROL = "\r\n\x00"
 FieldValue = str | int | bool | tuple[str, ...] | tuple[tuple[str, str], ...] | None
 
 
-class GcEncodeError(ValueError):
-    """A command that cannot be expressed in the dialect."""
+class GcEncodeError(ScsFaultError, ValueError):
+    """A command that cannot be expressed in the dialect; ``field`` names the value it
+    refused (empty when the command itself is the problem), never the value itself."""
+
+    def __init__(self, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
 
 
-class GcDecodeError(ValueError):
+class GcDecodeError(GcFaultError, ValueError):
     """An event that does not fit the dialect; ``kind`` groups the reasons for counting."""
 
     def __init__(self, kind: str, message: str) -> None:
@@ -82,7 +88,8 @@ class GcCodec:
             shown = {"\r": "a carriage return", "\n": "a line break", "\x00": "a NUL"}.get(
                 bad, f"'{bad}'")
             raise GcEncodeError(f"{where}: {name} contains {shown}, which the GC protocol uses "
-                                "as a delimiter; it cannot be sent without being corrupted")
+                                "as a delimiter; it cannot be sent without being corrupted",
+                                name)
 
     def encode(self, command: str, values: Mapping[str, str], *, now_ms: int | None = None,
                expires_ms: int = 0, headers: Mapping[str, str] | None = None) -> BrokerMessage:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ..gc.states import AgentState, CallState
 from .model import FinesseModel, Output, Refused
 
 __all__ = ["ControlError", "handle_control"]
@@ -55,7 +56,7 @@ def _inbound(m: FinesseModel, msg: dict[str, Any]) -> dict[str, Any]:
 def _agent_call(m: FinesseModel, msg: dict[str, Any]) -> dict[str, Any]:
     caller = m.logged_in(_str(msg, "from"))
     target = m.agent(_str(msg, "to"))
-    if target.state == "LOGOUT":
+    if target.state == AgentState.LOGOUT:
         raise ControlError(f"agent {target.cfg.id} is not logged in")
     d = m.dial(caller, target.extension, call_type="AGENT_INSIDE")
     return {"dialogId": d.id}
@@ -73,7 +74,7 @@ def _service(up: bool) -> Callable[[FinesseModel, dict[str, Any]], dict[str, Any
             m.in_service = False
         else:  # Finesse republishes current state so clients can resynchronise
             for a in m.agents.values():
-                if a.state != "LOGOUT":
+                if a.state != AgentState.LOGOUT:
                     m.publish_state(a)
         return {}
     return run
@@ -81,7 +82,8 @@ def _service(up: bool) -> Callable[[FinesseModel, dict[str, Any]], dict[str, Any
 
 def _rona(m: FinesseModel, msg: dict[str, Any]) -> dict[str, Any]:
     agent = _str(msg, "agent")
-    ringing = [d for d in m.dialogs.values() if (p := d.party(agent)) and p.state == "ALERTING"]
+    ringing = [d for d in m.dialogs.values()
+               if (p := d.party(agent)) and p.state == CallState.ALERTING]
     if not ringing:
         raise ControlError(f"no call is ringing at agent {agent}")
     m.rona(ringing[0].id, agent)
@@ -115,7 +117,7 @@ def _far_end_drop(m: FinesseModel, msg: dict[str, Any]) -> dict[str, Any]:
             raise ControlError(f"agent {agent} has no call")
         dialog_id = calls[0].id
     d = m.dialogs.get(str(dialog_id))
-    if d is None or d.state == "DROPPED":
+    if d is None or d.state == CallState.DROPPED:
         raise ControlError(f"no live dialog {dialog_id}")
     m.drop_party(d, None, far_end=True)
     return {"dialogId": d.id}

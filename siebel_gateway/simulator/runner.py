@@ -13,7 +13,7 @@ from ..core.broker_messages import BrokerMessage
 from ..gc.codec import GcCodec, GcDecodeError
 from ..ports import Clock
 from .control import handle_control
-from .model import CancelTimer, Emit, FinesseModel, Output, StartTimer
+from .model import CancelTimer, Emit, FinesseModel, Key, Output, StartTimer
 
 __all__ = ["SimulatorRunner"]
 
@@ -25,7 +25,7 @@ class SimulatorRunner:
                  *, queue: str = "Connector1") -> None:
         self.model, self.link, self.codec, self.clock = model, link, codec, clock
         self.control_destination = f"/queue/{queue}.sim-control"
-        self.timers: dict[str, Any] = {}
+        self.timers: dict[Key, Any] = {}
         self.rejected_commands = 0
         self.expired_commands = 0
         self.generated_calls = 0
@@ -81,12 +81,12 @@ class SimulatorRunner:
         d.addErrback(lambda f: log.error("simulator could not publish to {dest}: {why}",
                                          dest=message.destination, why=f.getErrorMessage()))
 
-    def cancel(self, key: str) -> None:
+    def cancel(self, key: Key) -> None:
         call = self.timers.pop(key, None)
         if call is not None and call.active():
             call.cancel()
 
-    def fire(self, key: str) -> None:
+    def fire(self, key: Key) -> None:
         self.timers.pop(key, None)
         self.execute(self.model.timer_fired(key))
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..core.broker_messages import BrokerMessage
-from ..core.effects import Effect
+from ..core.effects import Effect, Key
 from ..core.scs_wire import Request, WireError
 from .records import (
     FORMAT,
@@ -99,11 +99,12 @@ class TraceWriter:
         self._write({"edge": "link", "dir": "up" if up else "down", "reason": reason,
                      "recovered": recovered}, now)
 
-    def timer_fired(self, key: str, now: float) -> None:
-        self._write({"edge": "timer", "dir": "fire", "key": key}, now)
+    def timer_fired(self, key: Key, now: float) -> None:
+        self._write({"edge": "timer", "dir": "fire", "key": str(key)}, now)
 
-    def publish_failed(self, ref: str, why: str, now: float) -> None:
-        self._write({"edge": "gc", "dir": "failed", "ref": ref, "why": why}, now)
+    def publish_failed(self, ref: Key | None, why: str, now: float) -> None:
+        self._write({"edge": "gc", "dir": "failed", "ref": "" if ref is None else str(ref),
+                     "why": why}, now)
 
     def effects(self, effects: Sequence[Effect], now: float) -> None:
         for e in effects:

@@ -105,13 +105,13 @@ def effect_record(effect: Effect,
     if isinstance(effect, Publish):
         body = redact_body(effect.message) if redact_body else effect.message.body
         rec = gc_record("out", effect.message, body)
-        if effect.ref:
-            rec["ref"] = effect.ref
+        if effect.ref is not None:
+            rec["ref"] = str(effect.ref)
         return rec
     if isinstance(effect, StartTimer):
-        return {"edge": "timer", "dir": "start", "key": effect.key, "delay": effect.delay}
+        return {"edge": "timer", "dir": "start", "key": str(effect.key), "delay": effect.delay}
     if isinstance(effect, CancelTimer):
-        return {"edge": "timer", "dir": "cancel", "key": effect.key}
+        return {"edge": "timer", "dir": "cancel", "key": str(effect.key)}
     assert isinstance(effect, Log)
     return {"edge": "log", "dir": effect.level, "text": render_log(effect.text, effect.fields)}
 

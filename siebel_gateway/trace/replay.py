@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.broker_messages import BrokerMessage
-from ..core.effects import Effect
+from ..core.effects import Effect, Key
 from ..core.gateway import GatewayCore
 from ..core.scs_wire import RpcError, WireError, parse_line
 from .config import ConfigError, core_from_config
@@ -193,11 +193,12 @@ def _feed(core: GatewayCore, line: Line, trace: Trace) -> list[Effect]:
                                     headers=m.get("headers") or {})
             return core.broker_message(message, now)
         if edge == "gc":
-            return core.publish_failed(str(r["ref"]), str(r["why"]), now)
+            return core.publish_failed(Key.parse(str(r["ref"])) if r["ref"] else None,
+                                       str(r["why"]), now)
         if edge == "link":
             return core.link_status(direction == "up", str(r.get("reason", "")), now,
                                     recovered=bool(r.get("recovered")))
-        return core.timer(str(r["key"]), now)
+        return core.timer(Key.parse(str(r["key"])), now)
     except (KeyError, TypeError, ValueError) as exc:
         raise TraceError(f"{trace.path}:{line.number}: this {r.get('edge')} {r.get('dir')} "
                          f"line lacks what replay needs ({exc!r})") from None

@@ -91,7 +91,7 @@ def test_timestamps_match_datetime_to_the_millisecond(now: float) -> None:
     """iso_time caches the seconds part; it must round exactly as datetime does."""
     import datetime
 
-    from siebel_gateway.core.events import iso_time
+    from siebel_gateway.core.agent import iso_time
 
     t = datetime.datetime.fromtimestamp(now, tz=datetime.UTC)
     assert iso_time(now) == t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from siebel_gateway.core.scs_messages import APIVersion
 from siebel_gateway.core.scs_wire import Request
 from siebel_gateway.crypto import decrypt_password, encrypt_password, parse_key
 from siebel_gateway.trace.record import TraceWriter
@@ -77,7 +78,7 @@ def test_traces_never_hold_a_clear_password(tmp_path: Path) -> None:
 def test_trace_files_rotate_by_size(tmp_path: Path) -> None:
     w = TraceWriter(tmp_path / "t.jsonl", max_bytes=4096)
     for n in range(200):
-        w.scs_in(1, Request(n, "APIVersion", {}), float(n))
+        w.scs_in(1, Request(n, APIVersion()), float(n))
     w.close()
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names[:2] == ["t.jsonl", "t.jsonl.1"] and len(names) <= 6

@@ -1,9 +1,11 @@
-"""One agent service (one ``RequestService``): the agent's state machine, sans-IO.
+"""One agent service (one ``RequestService``): its state and the outputs it builds.
 
-Inputs: device commands from SCS (``invoke``), work-item requests, GC events for this
-agent (``gc_event``), GC availability changes, timer expiries, failed publishes.  Outputs
-are appended to ``out`` (``ToScs`` callbacks, ``Publish``, timers, ``Log``) and taken by
-the gateway core after each input.  ``now`` (epoch seconds) is passed with every input.
+This module is the bottom of the agent layer: the session's data (phase, agent state,
+calls, commands awaiting the GC's answer) and the helpers every rule uses to produce
+output (callbacks, GC commands, timers, log lines).  The rules themselves are in
+``commands.py`` (device commands), ``events.py`` (GC events) and ``lifecycle.py`` (link,
+timers, release); ``machine.py`` holds the table that says which rule runs for which
+(phase, input) and refuses everything else.  Nothing here imports those modules.
 
 Theory of operation:
 
@@ -17,32 +19,41 @@ unanswered after the command timeout, or lost with the link, is reported too.
 Rule 3 -- the toolbar never lies.  After each input, a ``CacheCommandInformation`` is sent
 when the possible commands differ from the last one sent, and an
 ``UpdateObjectInformation`` when logged-on / not-ready / busy differ.
-
-Phases of the service (the agent state proper is the GC's ``State``):
-
-    LOGGED_OUT --LogIn--> AWAIT_SERVICE --IN_SERVICE--> LOGGING_IN --State--> LOGGED_IN
-        ^                      |  OUT_OF_SERVICE / Error / link lost  |            |
-        +----------------------+-------------------------------------+  State LOGOUT
 """
 
 from __future__ import annotations
 
+import datetime
 import enum
 import functools
-from collections.abc import Iterable, Mapping
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..gc.codec import GcCodec, GcEncodeError, GcEvent
-from .calls import Call, CallBook, Change
+from ..errors import ScsFaultError
+from ..gc.codec import GcCodec, GcEncodeError
+from ..gc.states import ON_CALL_STATES, AgentState, CallState
+from .broker_messages import BrokerMessage
+from .calls import Call, CallBook
 from .driver import DriverSettings
-from .effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
-from .scs_wire import ScError, notification_message
+from .effects import CancelTimer, Effect, Key, Log, Publish, StartTimer, ToScs
+from .scs_messages import (
+    BeginBatch,
+    CacheCommandInformation,
+    Callback,
+    EndBatch,
+    HandleError,
+    HandleEvent,
+    UpdateObjectInformation,
+)
+from .scs_wire import ScError, callback_message
 from .texts import Catalog
-from .toolbar import ON_CALL_STATES, Snapshot, command_statuses
+from .toolbar import Snapshot, command_statuses
 from .vocabulary import AGENT_EVENT, DESCRIPTIONS, NOTIFY_EVENTS
 
-__all__ = ["AgentSession", "Phase", "Refused", "SessionContext"]
+__all__ = ["AgentSession", "Pending", "Phase", "Refused", "Secret", "SessionContext",
+           "iso_time"]
 
 CALL_EVENTS = frozenset({"NewInboundCall", "InboundCall", "ConsultCall", "DialogStatus"})
 STATE_REPLY = frozenset({"State"})
@@ -61,10 +72,17 @@ REPLIES: Mapping[str, frozenset[str] | None] = {
     "SingleStepTransfer": CALL_EVENTS, "SendDTMF": None,
     "UpdateCallData": frozenset({"DialogStatus"}), "GetDialogState": frozenset({"DialogStatus"}),
 }
-GC_COMMAND_NAMES = {"force_logout": "ForceLogout"}
 
 
 class Phase(enum.Enum):
+    """Where the service is in signing its agent in (the agent state proper is the GC's
+    ``State``).  ``machine.TRANSITIONS`` lists which inputs each phase takes::
+
+        LOGGED_OUT --LogIn--> AWAIT_SERVICE --IN_SERVICE--> LOGGING_IN --State--> LOGGED_IN
+            ^                      |  OUT_OF_SERVICE / Error / link lost  |            |
+            +----------------------+-------------------------------------+  State LOGOUT
+    """
+
     #: No agent signed in through this service.
     LOGGED_OUT = "logged out"
     #: Hello sent, waiting for the GC's IN_SERVICE.
@@ -75,7 +93,9 @@ class Phase(enum.Enum):
     LOGGED_IN = "logged in"
 
 
-class Refused(Exception):  # noqa: N818 - a refusal the agent reads, not a fault
+class Refused(ScsFaultError):  # noqa: N818 - a refusal the agent reads
+    """A device command that cannot run now: its SCAPI code and the text key for the agent."""
+
     def __init__(self, code: ScError, key: str, **values: object) -> None:
         super().__init__(key)
         self.code, self.key, self.values = code, key, values
@@ -84,8 +104,9 @@ class Refused(Exception):  # noqa: N818 - a refusal the agent reads, not a fault
 class SessionContext(Protocol):
     codec: GcCodec
     catalog: Catalog
-    command_timeout: float
 
+    @property
+    def command_timeout(self) -> float: ...
     @property
     def gc_available(self) -> bool: ...
     def claim_agent(self, agent_id: str, session: AgentSession) -> bool: ...
@@ -137,11 +158,20 @@ def _toolbar_lists(statuses: tuple[tuple[str, int], ...]
             [f for _, f in statuses])
 
 
-def _params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for k, v in pairs:
-        out.setdefault(k.casefold(), v)
-    return out
+def iso_time(now: float) -> str:
+    """``2025-11-21T04:40:00.123Z`` (UTC, milliseconds)."""
+    frac, whole = math.modf(now)  # rounded as datetime.fromtimestamp rounds
+    us = round(frac * 1e6)
+    if us >= 1_000_000:
+        whole, us = whole + 1, us - 1_000_000
+    elif us < 0:
+        whole, us = whole - 1, us + 1_000_000
+    return f"{_iso_second(int(whole))}.{us // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=8)
+def _iso_second(second: int) -> str:
+    return datetime.datetime.fromtimestamp(second, tz=datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 class AgentSession:
@@ -154,8 +184,8 @@ class AgentSession:
         self.agent_id = ""
         self.extension = ""
         self.full_name = ""
-        self.state = "LOGOUT"
-        self.pending_state = ""
+        self.state = AgentState.LOGOUT
+        self.pending_state = AgentState.NONE
         self.reason_code = ""
         self.reason_label = ""
         self.calls = CallBook()
@@ -178,10 +208,10 @@ class AgentSession:
     def t(self, key: str, **values: object) -> str:
         return self.ctx.catalog.text(self.driver.language, key, **values)
 
-    def cb(self, method: str, **params: Any) -> None:
+    def cb(self, callback: Callback) -> None:
+        """Queue a callback for the end of this input (none once the service is released)."""
         if not self.released:
-            self._callbacks.append(notification_message(method, {"service": self.handle,
-                                                                 **params}))
+            self._callbacks.append(callback_message(callback))
 
     def log(self, level: str, text: str, **fields: Any) -> None:
         self.out.append(Log(level, text, {"service": self.handle, "agent": self.agent_id,
@@ -192,12 +222,12 @@ class AgentSession:
         if self.released:
             self._callbacks.clear()
             return
-        self._refresh_toolbar()
+        self.refresh_toolbar()
         batch = self._callbacks
         self._callbacks = []
         if len(batch) > 1:
-            batch = [notification_message("BeginBatch", {"service": self.handle}), *batch,
-                     notification_message("EndBatch", {"service": self.handle})]
+            batch = [callback_message(BeginBatch(self.handle)), *batch,
+                     callback_message(EndBatch(self.handle))]
         self.out.extend(ToScs(self.connection, m) for m in batch)
 
     def take(self) -> list[Effect]:
@@ -212,17 +242,17 @@ class AgentSession:
         consult_up = consult_placed = False
         for x in self.calls.calls.values():
             state = x.state
-            if state == "ALERTING":
+            if state is CallState.ALERTING:
                 ringing += 1
-            elif state == "ACTIVE":
+            elif state is CallState.ACTIVE:
                 active += 1
-            elif state == "HELD":
+            elif state is CallState.HELD:
                 held += 1
-            elif state in ("INITIATING", "INITIATED"):
+            elif state is CallState.INITIATING or state is CallState.INITIATED:
                 dialing += 1
             if x.placed and x.call_type == "CONSULT":
                 consult_placed = True
-                consult_up = consult_up or state == "ACTIVE"
+                consult_up = consult_up or state is CallState.ACTIVE
         phase, driver = self.phase, self.driver
         return (self.ctx.gc_available, phase is Phase.LOGGED_IN,
                 phase is Phase.AWAIT_SERVICE or phase is Phase.LOGGING_IN, driver.ucce,
@@ -230,45 +260,44 @@ class AgentSession:
                 len(self.calls.calls), consult_up, consult_placed,
                 driver.not_ready_reason_required, driver.logout_reason_required)
 
-    def _refresh_toolbar(self) -> None:
+    def refresh_toolbar(self) -> None:
         statuses = _statuses(self._situation())
         # Usually the very same (cached) object; equal after an eviction from the cache.
         if statuses is not self._last_cache and statuses != self._last_cache:
             self._last_cache = statuses
             commands, descriptions, flags = _toolbar_lists(statuses)
-            self._callbacks.append(notification_message("CacheCommandInformation", {
-                "service": self.handle, "commands": commands, "descriptions": descriptions,
-                "statuses": flags}))
+            self._callbacks.append(callback_message(CacheCommandInformation(
+                self.handle, commands, descriptions, flags)))
         logged = self.phase is Phase.LOGGED_IN
         busy = logged and (bool(self.calls.calls) or self.state in ON_CALL_STATES)
         obj = (self.agent_id, "TRUE" if logged else "FALSE",
-               "TRUE" if logged and self.state in ("NOT_READY", "WORK") else "FALSE",
+               "TRUE" if logged and self.state in (AgentState.NOT_READY, AgentState.WORK)
+               else "FALSE",
                "TRUE" if busy else "FALSE")
         if obj != self._last_object and (logged or self._last_object is not None):
             self._last_object = obj
-            self._callbacks.append(notification_message("UpdateObjectInformation", {
-                "service": self.handle, "trackingId": "", "mediaTargetAddr": self.extension,
-                "info": [["2", obj[0]], ["13", obj[1]], ["4", obj[2]], ["5", obj[3]]]}))
+            self._callbacks.append(callback_message(UpdateObjectInformation(
+                self.handle, "", self.extension,
+                [["2", obj[0]], ["13", obj[1]], ["4", obj[2]], ["5", obj[3]]])))
 
     # -- GC sends ----------------------------------------------------------------------------
 
     def encode(self, gc_command: str, values: Mapping[str, str], now: float,
-               command: str) -> Any:
+               command: str) -> BrokerMessage:
         try:
             return self.ctx.codec.encode(gc_command, {"AgentId": self.agent_id, **values},
                                          now_ms=int(now * 1000))
         except GcEncodeError as exc:
-            text = str(exc)
-            field = text.split(": ", 1)[1].split(" contains", 1)[0] if ": " in text else "?"
             raise Refused(ScError.ERROR, "error.bad_value", Command=command,
-                          Param=field) from None
+                          Param=exc.field or "?") from None
 
-    def send(self, messages: list[tuple[str, Any]], cmd_track_id: str, command: str) -> None:
+    def send(self, messages: list[tuple[str, BrokerMessage]], cmd_track_id: str,
+             command: str) -> None:
         """Publish already-encoded commands in order and remember what answers them."""
         for gc_command, message in messages:
             self._seq += 1
             expects = REPLIES.get(gc_command)
-            ref = f"{self.handle}:cmd:{self._seq}"
+            ref = self.command_key(self._seq)
             if expects is None:
                 self.untracked[gc_command] = (cmd_track_id, command)
             else:
@@ -277,153 +306,52 @@ class AgentSession:
                 self.out.append(StartTimer(ref, self.ctx.command_timeout))
             self.out.append(Publish(message, ref))
 
-    def _resolve(self, event: str) -> None:
+    def resolve(self, event: str) -> None:
         for p in self.pending:
             if event in p.expects:
                 self.pending.remove(p)
-                self.out.append(CancelTimer(f"{self.handle}:cmd:{p.seq}"))
+                self.out.append(CancelTimer(self.command_key(p.seq)))
                 return
 
-    def _report(self, p: Pending, text: str) -> None:
-        self.out.append(CancelTimer(f"{self.handle}:cmd:{p.seq}"))
-        self.cb("HandleError", cmdTrackId=p.cmd_track_id, error=text)
+    def command_key(self, seq: int) -> Key:
+        """Timer and publish reference of this service's GC command number ``seq``."""
+        return Key(self.handle, "cmd", str(seq))
+
+    def notify_key(self, tracking_id: str) -> Key:
+        """Timer of an event awaiting NotifyEventHandlingFinished."""
+        return Key(self.handle, "notify", tracking_id)
+
+    def report(self, p: Pending, text: str) -> Phase | None:
+        """Tell the agent command ``p`` failed; a failed sign-in returns the phase to enter
+        (rules never assign the phase: the machine does, with what they return)."""
+        self.out.append(CancelTimer(self.command_key(p.seq)))
+        self.cb(HandleError(self.handle, cmd_track_id=p.cmd_track_id, error=text))
         if p.gc_command in ("Hello", "Login") and self.phase in (Phase.AWAIT_SERVICE,
                                                                  Phase.LOGGING_IN):
-            self._login_failed()
+            return self.login_failed()
+        return None
 
-    # -- entry points from the gateway ---------------------------------------------------
-
-    def started(self) -> None:
-        self._refresh_toolbar()
-
-    def invoke(self, cmd_track_id: str, name: str, string_param: str,
-               params: Iterable[tuple[str, str]], now: float) -> tuple[int, str]:
-        from .commands import Cmd, dispatch  # the command table lives beside the session
-
-        try:
-            dispatch(self, Cmd(cmd_track_id, name, string_param.strip(), _params(params), now))
-        except Refused as exc:
-            return int(exc.code), self.t(exc.key, **{"Command": name, **exc.values})
-        return 0, ""
-
-    def timer(self, key: str, now: float) -> None:
-        _, kind, rest = key.split(":", 2)
-        if kind == "cmd":
-            p = next((p for p in self.pending if str(p.seq) == rest), None)
-            if p is not None:
-                self.pending.remove(p)
-                self.log("warn", "GC did not answer {gc_command} within {seconds} s",
-                         gc_command=p.gc_command, seconds=self.ctx.command_timeout)
-                self._report(p, self.t("error.no_answer", Command=p.command,
-                                       Seconds=f"{self.ctx.command_timeout:g}"))
-        elif kind == "notify":
-            event = self.notify_waiting.pop(rest, None)
-            if event is not None:
-                self.log("warn", "SCS did not finish handling {event} for {tracking_id} "
-                         "within {seconds} s; the call goes on", event=event,
-                         tracking_id=rest, seconds=self.driver.notify_timeout)
-
-    def publish_failed(self, ref: str, why: str) -> None:
-        seq = ref.rsplit(":", 1)[1]
-        p = next((p for p in self.pending if str(p.seq) == seq), None)
-        if p is not None:
-            self.pending.remove(p)
-            self.log("warn", "GC command {gc_command} was not sent: {why}",
-                     gc_command=p.gc_command, why=why)
-            self._report(p, self.t("error.network", Command=p.command))
-
-    def notify_finished(self, tracking_id: str) -> tuple[int, str]:
-        if self.notify_waiting.pop(tracking_id, None) is None:
-            return (int(ScError.INVALID_ITEM_TRACKING_ID),
-                    f"no event with tracking id {tracking_id!r} is waiting for "
-                    "NotifyEventHandlingFinished")
-        self.out.append(CancelTimer(f"{self.handle}:notify:{tracking_id}"))
-        return 0, ""
-
-    def release(self, now: float) -> None:
-        """ReleaseISCServiceInstance: no callback after this."""
-        if self.phase is Phase.LOGGED_IN and self.driver.force_logout_on_release \
-                and self.ctx.gc_available:
-            self.send([("ForceLogout", self.encode("ForceLogout", {}, now, "Release"))], "0",
-                      "ReleaseISCServiceInstance")
-        for p in self.pending:
-            self.out.append(CancelTimer(f"{self.handle}:cmd:{p.seq}"))
-        for tid in self.notify_waiting:
-            self.out.append(CancelTimer(f"{self.handle}:notify:{tid}"))
-        self.pending.clear()
-        self.notify_waiting.clear()
-        if self.agent_id:
-            self.ctx.release_agent(self.agent_id, self)
-        self.released = True
-        self._callbacks.clear()
-
-    # -- GC availability ---------------------------------------------------------------------
-
-    def gc_lost(self, status_key: str, now: float) -> None:
-        for p in list(self.pending):
-            self.pending.remove(p)
-            self._report(p, self.t("error.network", Command=p.command))
-        self.cb("HandleEvent", name="EventLinkDisconnected", fields=self.base_fields(now),
-                notifyWhenDone=False, trackingId="")
-        self.cb("ShowStatusText", text=self.t(status_key))
-
-    def gc_back(self, now: float) -> None:
-        self.cb("HandleEvent", name="EventLinkConnected", fields=self.base_fields(now),
-                notifyWhenDone=False, trackingId="")
-        self.cb("ShowStatusText", text=self.t("status.link_up"))
-        if self.phase is Phase.LOGGED_IN and self.credential is not None:
-            self._resync(now)
-
-    def _resync(self, now: float) -> None:
-        """Work items can no longer be trusted: drop them, sign in again (Finesse keeps the
-        state on a forced sign-in) and rebuild calls from the DialogStatus that follows."""
-        self.cb("CleanAllWorkItem")
-        self.calls.clear()
-        for tid in list(self.notify_waiting):
-            self.out.append(CancelTimer(f"{self.handle}:notify:{tid}"))
-        self.notify_waiting.clear()
-        self.resyncing = True
-        self.phase = Phase.LOGGING_IN
-        self._connect_and_login(now, "0")
-
-    def _connect_and_login(self, now: float, cmd_track_id: str) -> None:
+    def connect_and_login(self, now: float, cmd_track_id: str) -> None:
         assert self.credential is not None
         values = {"Password": self.credential.reveal(), "Extension": self.extension}
         messages = [("Connect", self.encode("Connect", values, now, "LogIn")),
                     ("Login", self.encode("Login", values, now, "LogIn"))]
         self.send(messages, cmd_track_id, "LogIn")
 
-    def _login_failed(self) -> None:
-        if self.agent_id and not self.resyncing:
+    def login_failed(self) -> Phase | None:
+        """A sign-in failed: LOGGED_OUT (agent id freed) -- unless it was a resync, which
+        keeps the phase it has."""
+        resyncing, self.resyncing = self.resyncing, False
+        if resyncing:
+            return None
+        if self.agent_id:
             self.ctx.release_agent(self.agent_id, self)
-        if not self.resyncing:
-            self.phase, self.credential = Phase.LOGGED_OUT, None
-        self.resyncing = False
-
-    # -- GC events ---------------------------------------------------------------------------
-
-    def gc_system(self, event: GcEvent, now: float) -> None:
-        self._resolve(event.name)
-        if self.phase is not Phase.AWAIT_SERVICE:
-            return
-        if event.name == "IN_SERVICE":
-            self.phase = Phase.LOGGING_IN
-            self._connect_and_login(now, self.login_cmd)
-        else:
-            self.cb("HandleError", cmdTrackId=self.login_cmd,
-                    error=self.t("status.gc_out_of_service"))
-            self._login_failed()
-
-    def gc_event(self, event: GcEvent, now: float) -> None:
-        from .events import handle_gc_event
-
-        handle_gc_event(self, event, now)
+        self.credential = None
+        return Phase.LOGGED_OUT
 
     # -- fields for HandleEvent ---------------------------------------------------------------
 
     def base_fields(self, now: float) -> list[list[str]]:
-        from .events import iso_time
-
         return [["AgentId", self.agent_id], ["Extension", self.extension],
                 ["Timestamp", iso_time(now)]]
 
@@ -436,20 +364,15 @@ class AgentSession:
         notify = self.driver.notify_when_done and name in NOTIFY_EVENTS and bool(tracking_id)
         if notify:
             self.notify_waiting[tracking_id] = name
-            self.out.append(StartTimer(f"{self.handle}:notify:{tracking_id}",
+            self.out.append(StartTimer(self.notify_key(tracking_id),
                                        self.driver.notify_timeout))
-        self.cb("HandleEvent", name=name, fields=fields, notifyWhenDone=notify,
-                trackingId=tracking_id)
+        self.cb(HandleEvent(self.handle, name=name, fields=fields, notify_when_done=notify,
+                tracking_id=tracking_id))
 
     def agent_event(self, now: float) -> None:
         name = AGENT_EVENT.get(self.state)
         if name is not None:
             self.event(name, self.agent_fields(now))
-
-    def call_changed(self, change: Change, now: float) -> None:
-        from .events import call_change
-
-        call_change(self, change, now)
 
     def find_call(self, tracking_id: str) -> Call:
         call = self.calls.calls.get(tracking_id)

@@ -1,0 +1,265 @@
+"""The agent service as a state machine: one table says which rule handles each input in
+each phase, and which phases the rule may leave the service in.  An input with no entry is
+refused (device commands, with today's code and text) or ignored (GC events that do not
+concern the phase), decided here and nowhere else.
+
+    TRANSITIONS[(phase, input)] = Rule(handler, may_lead_to)
+
+``input`` is a device command name (``"LogIn"``, ``"HoldCall"``...; the InvokeCommand
+``name``) or an ``Input`` member for everything else.  Handlers live in ``commands.py``,
+``events.py`` and ``lifecycle.py``; they queue output through ``AgentSession``'s helpers
+but never assign the phase: a device command's row names the one phase it leads to, any
+other rule returns the phase it leads to (or ``None`` to stay), and ``_run`` -- the only
+place that changes ``phase`` -- enters it.  A phase its row does not list is a defect in
+the table or the handler: it is logged as an error (tests fail on it), never silently
+accepted.
+
+To add a rule: write the handler beside its kind, add its row(s) here, and run
+``tests/core`` (the table is rendered into docs/architecture.md and checked there).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from ..gc.codec import GcEvent
+from . import commands as c
+from . import events as ev
+from . import lifecycle as lc
+from .agent import AgentSession, Phase, Refused
+from .effects import Key
+from .scs_wire import ScError
+from .vocabulary import COMMANDS
+
+__all__ = ["TRANSITIONS", "UCCE_ONLY", "Input", "Rule", "gc_event", "gc_system",
+           "invoke", "link_back", "link_lost", "notify_finished", "publish_failed", "release",
+           "render_table", "timer"]
+
+
+class Input(enum.Enum):
+    """Inputs of a service other than device commands."""
+
+    STATE = "GC State"
+    ERROR = "GC Error"
+    AGENT_INFO = "GC AgentInfo"
+    REASON_CODES = "GC ReasonCodes"
+    CALL_EVENT = "GC call event"
+    SERVICE = "GC IN_SERVICE/OUT_OF_SERVICE"
+    LINK_LOST = "GC unavailable"
+    LINK_BACK = "GC available"
+    COMMAND_TIMEOUT = "command timer"
+    NOTIFY_TIMEOUT = "notify timer"
+    PUBLISH_FAILED = "publish failed"
+    NOTIFY_FINISHED = "NotifyEventHandlingFinished"
+    RELEASE = "ReleaseISCServiceInstance"
+
+
+_AGENT_INPUT = {"State": Input.STATE, "Error": Input.ERROR, "AgentInfo": Input.AGENT_INFO,
+                "ReasonCodes": Input.REASON_CODES}
+#: Device commands only UCCE has (refused on UCCX before the phase is looked at).
+UCCE_ONLY = frozenset({"ChangeWorkReadyState", "TransferMute"})
+
+Handler = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class Rule:
+    handler: Handler
+    may_lead_to: frozenset[Phase]
+
+
+OUT, AWAIT, LOGGING, IN = (Phase.LOGGED_OUT, Phase.AWAIT_SERVICE, Phase.LOGGING_IN,
+                           Phase.LOGGED_IN)
+ALL = (OUT, AWAIT, LOGGING, IN)
+#: "may lead to" shorthands: the phase the rule ran in; that or LOGGED_OUT (a failed
+#: sign-in falls back to LOGGED_OUT, a failed resync keeps its phase).
+STAY: tuple[Phase, ...] = ()
+STAY_OR_OUT = (OUT,)
+
+#: (phases, input, handler, phases it may lead to); read as the table of the module text.
+_ROWS: tuple[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]], ...] = (
+    # -- device commands ------------------------------------------------------------------
+    ((OUT,), "LogIn", c.log_in, (AWAIT,)),
+    ((IN,), "LogOut", c.log_out, (IN,)),
+    ((IN,), "ChangeReadyState", c.ready, (IN,)),
+    ((IN,), "ChangeNotReadyState", c.not_ready, (IN,)),
+    ((IN,), "ChangeWorkReadyState", c.work_ready, (IN,)),
+    ((IN,), "SetWrapUpReason", c.wrap_up_reason, (IN,)),
+    ((IN,), "MakeCall", c.make_call, (IN,)),
+    ((IN,), "AnswerCall", c.answer, (IN,)),
+    ((IN,), "ReleaseCall", c.release, (IN,)),
+    ((IN,), "HoldCall", c.hold, (IN,)),
+    ((IN,), "RetrieveCall", c.retrieve, (IN,)),
+    ((IN,), "UnHoldCall", c.retrieve, (IN,)),
+    ((IN,), "TransferInit", c.consult, (IN,)),
+    ((IN,), "ConferenceInit", c.consult, (IN,)),
+    ((IN,), "TransferComplete", c.complete, (IN,)),
+    ((IN,), "ConferenceComplete", c.complete, (IN,)),
+    ((IN,), "TransferMute", c.blind_transfer, (IN,)),
+    ((IN,), "SendDTMF", c.dtmf, (IN,)),
+    ((IN,), "SetCurrentWorkItem", c.switch, (IN,)),
+    # -- GC events for this agent (already matched to the command they answer) -------------
+    ((AWAIT,), Input.SERVICE, ev.on_service, (LOGGING, OUT)),
+    ((OUT,), Input.STATE, ev.on_state, STAY),
+    ((AWAIT,), Input.STATE, ev.on_state, (AWAIT, OUT)),
+    ((LOGGING,), Input.STATE, ev.on_state, (IN, OUT)),
+    ((IN,), Input.STATE, ev.on_state, (IN, OUT)),
+    ((OUT, IN), Input.ERROR, ev.on_error, STAY),
+    ((AWAIT, LOGGING), Input.ERROR, ev.on_error, STAY_OR_OUT),
+    (ALL, Input.AGENT_INFO, ev.on_agent_info, STAY),
+    (ALL, Input.REASON_CODES, ev.on_reason_codes, STAY),
+    ((LOGGING, IN), Input.CALL_EVENT, ev.on_call_event, STAY),
+    # -- the link, timers, the service's end ------------------------------------------------
+    ((OUT, IN), Input.LINK_LOST, lc.link_lost, STAY),
+    ((AWAIT, LOGGING), Input.LINK_LOST, lc.link_lost, STAY_OR_OUT),
+    ((OUT, AWAIT, LOGGING), Input.LINK_BACK, lc.link_back, STAY),
+    ((IN,), Input.LINK_BACK, lc.link_back_resync, (IN, LOGGING)),
+    ((OUT, IN), Input.COMMAND_TIMEOUT, lc.command_timeout, STAY),
+    ((AWAIT, LOGGING), Input.COMMAND_TIMEOUT, lc.command_timeout, STAY_OR_OUT),
+    ((OUT, IN), Input.PUBLISH_FAILED, lc.publish_failed, STAY),
+    ((AWAIT, LOGGING), Input.PUBLISH_FAILED, lc.publish_failed, STAY_OR_OUT),
+    (ALL, Input.NOTIFY_TIMEOUT, lc.notify_timeout, STAY),
+    (ALL, Input.NOTIFY_FINISHED, lc.notify_finished, STAY),
+    ((OUT, AWAIT, LOGGING), Input.RELEASE, lc.release, STAY),
+    ((IN,), Input.RELEASE, lc.release_logged_in, STAY),
+)
+
+
+def _table(rows: Iterable[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]]]
+           ) -> Mapping[tuple[Phase, str | Input], Rule]:
+    table: dict[tuple[Phase, str | Input], Rule] = {}
+    for phases, what, handler, to in rows:
+        for phase in phases:
+            if (phase, what) in table:
+                raise ValueError(f"two rules for {what} in phase {phase.name}")
+            # STAY / STAY_OR_OUT: the phase of the row itself is allowed too
+            allowed = frozenset(to) | ({phase} if to in (STAY, STAY_OR_OUT) else set())
+            table[phase, what] = Rule(handler, allowed)
+    return MappingProxyType(table)
+
+
+TRANSITIONS = _table(_ROWS)
+
+
+def _after(s: AgentSession, rule: Rule, what: str | Input) -> None:
+    if s.phase not in rule.may_lead_to:
+        s.log("error", "defect: {input} left the service in phase {phase}, which its rule "
+              "does not allow ({allowed})", input=str(what), phase=s.phase.name,
+              allowed=", ".join(sorted(p.name for p in rule.may_lead_to)))
+
+
+def _run(s: AgentSession, what: str | Input, *args: Any) -> Any:
+    """The rule for ``what`` in the current phase, or ``None`` when the table has none."""
+    rule = TRANSITIONS.get((s.phase, what))
+    if rule is None:
+        return None
+    result = rule.handler(s, *args)
+    if isinstance(result, Phase):  # the only place a rule's outcome changes the phase
+        s.phase = result
+    elif not isinstance(what, Input):  # a device command: its row names one phase
+        (s.phase,) = rule.may_lead_to
+    _after(s, rule, what)
+    return result
+
+
+# -- device commands --------------------------------------------------------------------------
+
+def _refusal(s: AgentSession, name: str) -> Refused | None:
+    """Why ``name`` cannot run now, before any handler looks at it (the one place)."""
+    if name not in COMMANDS:
+        return Refused(ScError.CMD_NOT_SUPPORTED, "error.not_supported")
+    if not s.ctx.gc_available:
+        return Refused(ScError.NETWORK_ERROR, "error.network")
+    if name in UCCE_ONLY and not s.driver.ucce:
+        return Refused(ScError.CMD_NOT_SUPPORTED, "error.not_on_flavour", Flavour="UCCX")
+    if (s.phase, name) in TRANSITIONS:
+        return None
+    if name == "LogIn":
+        return Refused(ScError.ERROR, "error.already_logged_in" if s.phase is IN
+                       else "error.logging_in", AgentId=s.agent_id)
+    if s.phase in (AWAIT, LOGGING):
+        return Refused(ScError.ERROR, "error.logging_in")
+    return Refused(ScError.ERROR, "error.not_logged_in")
+
+
+def invoke(s: AgentSession, cmd_track_id: str, name: str, string_param: str,  # noqa: PLR0917
+           params: Iterable[tuple[str, str]], now: float) -> tuple[int, str]:
+    """One device command: ``(0, "")`` when sent, else the SCAPI code and the text."""
+    try:
+        refused = _refusal(s, name)
+        if refused is not None:
+            raise refused
+        sends: c.Sends = _run(s, name, c.Cmd(cmd_track_id, name, string_param.strip(),
+                                            c.params(params), now))
+        s.send(sends, cmd_track_id, name)
+    except Refused as exc:
+        return int(exc.code), s.t(exc.key, **{"Command": name, **exc.values})
+    return 0, ""
+
+
+# -- GC events ----------------------------------------------------------------------------------
+
+def gc_event(s: AgentSession, e: GcEvent, now: float) -> None:
+    """A GC event for this agent (any other name than the four is a call event)."""
+    what = _AGENT_INPUT.get(e.name, Input.CALL_EVENT)
+    if what is not Input.ERROR:
+        s.resolve(e.name)
+    if (s.phase, what) in TRANSITIONS:
+        _run(s, what, e, now)
+    elif what is Input.CALL_EVENT:
+        s.log("info", "call event {event} for an agent not logged in: ignored", event=e.name)
+
+
+def gc_system(s: AgentSession, e: GcEvent, now: float) -> None:
+    """A system event (IN_SERVICE/OUT_OF_SERVICE), given to every service."""
+    s.resolve(e.name)
+    _run(s, Input.SERVICE, e, now)
+
+
+# -- the rest -------------------------------------------------------------------------------------
+
+def link_lost(s: AgentSession, status_key: str, now: float) -> None:
+    _run(s, Input.LINK_LOST, status_key, now)
+
+
+def link_back(s: AgentSession, now: float) -> None:
+    _run(s, Input.LINK_BACK, now)
+
+
+def timer(s: AgentSession, key: Key, now: float) -> None:
+    if key.kind == "cmd":
+        _run(s, Input.COMMAND_TIMEOUT, key, now)
+    elif key.kind == "notify":
+        _run(s, Input.NOTIFY_TIMEOUT, key, now)
+
+
+def publish_failed(s: AgentSession, ref: Key, why: str) -> None:
+    _run(s, Input.PUBLISH_FAILED, ref, why)
+
+
+def notify_finished(s: AgentSession, tracking_id: str) -> tuple[int, str]:
+    result: tuple[int, str] = _run(s, Input.NOTIFY_FINISHED, tracking_id)
+    return result
+
+
+def release(s: AgentSession, now: float) -> None:
+    _run(s, Input.RELEASE, now)
+
+
+# -- for the docs ----------------------------------------------------------------------
+
+def render_table() -> str:
+    """The table as Markdown rows (docs/architecture.md holds this text; a test checks)."""
+    lines = ["| phase | input | handler | may lead to |", "|---|---|---|---|"]
+    for phases, what, handler, to in _ROWS:
+        shown = what.value if isinstance(what, Input) else what
+        where = "any" if phases == ALL else ", ".join(p.name for p in phases)
+        leads = {STAY: "(same)", STAY_OR_OUT: "(same), LOGGED_OUT"}.get(
+            to, ", ".join(p.name for p in to))
+        lines.append(f"| {where} | {shown} | "
+                     f"`{handler.__module__.rsplit('.', 1)[1]}.{handler.__name__}` | {leads} |")
+    return "\n".join(lines) + "\n"
