@@ -103,6 +103,18 @@ def test_a_command_moves_the_metrics_and_the_agent_views(gw: Gateway) -> None:
     c.close()
 
 
+def test_warnings_show_as_recent_errors(gw: Gateway) -> None:
+    c = gw.client()
+    d = c.call("CreateISCDriverInstance", mediaType="Voice", language="XYZ",
+               connectString="", params=[])
+    assert d["code"] == 0
+    code, s = gw.http.json("/api/status")
+    assert code == 200
+    assert any("no texts for language XYZ" in e["text"] and e["level"] == "warn"
+               for e in s["errors"]), s["errors"]
+    c.close()
+
+
 def test_bad_requests_get_clear_json_errors(gw: Gateway) -> None:
     code, body = gw.http.json("/api/agents/9999")
     assert code == 404 and "9999" in body["error"]
