@@ -5,6 +5,7 @@ from __future__ import annotations
 from siebel_gateway.core.effects import Log, ToScs
 from siebel_gateway.core.scs_wire import (
     Request,
+    RpcError,
     WireError,
     notification_message,
     result_message,
@@ -61,7 +62,7 @@ def test_commands_are_counted_by_name_and_result_and_timed_to_the_first_event() 
 
 def test_a_bad_line_is_counted_as_an_error() -> None:
     t = tap()
-    t.scs_in(1, WireError(9, -32700, "bad json"), 1.0)
+    t.scs_in(1, WireError(9, RpcError.PARSE, "bad json"), 1.0)
     t.effects([ToScs(1, {"jsonrpc": "2.0", "id": 9, "error": {"code": -32700,
                                                               "message": "bad json"}})], 1.0)
     assert value(t, "siebel_gateway_commands_total", command="invalid", result="error") == 1
