@@ -147,15 +147,17 @@ class MonitorResource(Resource):
         who = self._authorise(request)
         body = self._body(request)
         operator = body.get("operator", "")
-        if not isinstance(operator, str) or len(operator) > 100:
-            raise HttpError(400, "operator must be a text of at most 100 characters")
+        if not isinstance(operator, str) or len(operator) > 100 or not operator.isprintable():
+            raise HttpError(400, '"operator" must be a printable text of at most 100 '
+                                 'characters')
         who = f"{operator or 'unnamed operator'} from {who}"
         if path == "/api/admin/force-logout":
             agent = body.get("agent")
             reason = body.get("reason", "")
-            if not isinstance(agent, str) or not agent.strip():
+            if not isinstance(agent, str) or not agent.strip() or len(agent) > 64 \
+                    or not agent.isprintable():
                 raise HttpError(400, 'force-logout needs "agent": the agent id as a string')
-            if not isinstance(reason, str) or len(reason) > 32:
+            if not isinstance(reason, str) or len(reason) > 32 or not reason.isprintable():
                 raise HttpError(400, '"reason" must be a reason code as a string')
             result = self.actions.force_logout(agent.strip(), reason.strip())
             what = f"force-logout of agent {agent.strip()} (reason {reason or 'none'})"

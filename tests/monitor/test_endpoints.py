@@ -128,6 +128,9 @@ def test_bad_requests_get_clear_json_errors(gw: Gateway) -> None:
     assert code == 400 and "not JSON" in body["error"]
     code, body = gw.http.post("/api/admin/force-logout", {"reason": "10"}, TOKEN)
     assert code == 400 and '"agent"' in body["error"]
+    code, body = gw.http.post("/api/admin/reload-texts", {"operator": "x\nFAKE LOG LINE"},
+                              TOKEN)
+    assert code == 400 and '"operator"' in body["error"]
     code, body = gw.http.post("/api/admin/explode", {}, TOKEN)
     assert code == 404 and "force-logout" in body["error"]
 
