@@ -160,7 +160,7 @@ class CoreGlue:
         result = (answer or {}).get("result", {})
         code = int(result.get("code", -1))
         outcome = "ok" if code == 0 else "refused"
-        self.tap.metrics.commands.labels(command="LogOut", result=outcome).inc()
+        self.tap.metrics.command("LogOut", outcome)
         self.tap.note(agent_id, EventView(now, "command", "LogOut (monitor)",
                                           "accepted" if code == 0 else
                                           str(result.get("error", ""))))

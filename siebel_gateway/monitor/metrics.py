@@ -9,6 +9,7 @@ The text format is ``prometheus_client``'s own ``generate_latest``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -42,9 +43,33 @@ class Metrics:
             f"{P}command_event_seconds", "time from a command accepted (result 0) to the "
             "first event sent to the same agent service", ["command"], registry=r,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-        for d in ("in", "out"):
-            self.gc_messages.labels(direction=d)
+        self.gc_in = self.gc_messages.labels(direction="in")
+        self.gc_out = self.gc_messages.labels(direction="out")
         self.reactor_lag = 0.0
+        # ``labels()`` costs more than the increment: children are looked up once (the
+        # label values are bounded: the command and event vocabularies).
+        self._commands: dict[tuple[str, str], Any] = {}
+        self._events: dict[str, Any] = {}
+        self._latency: dict[str, Any] = {}
+
+    def command(self, command: str, result: str) -> None:
+        key = (command, result)
+        child = self._commands.get(key)
+        if child is None:
+            child = self._commands[key] = self.commands.labels(command=command, result=result)
+        child.inc()
+
+    def event(self, name: str) -> None:
+        child = self._events.get(name)
+        if child is None:
+            child = self._events[name] = self.events.labels(event=name)
+        child.inc()
+
+    def latency(self, command: str, seconds: float) -> None:
+        child = self._latency.get(command)
+        if child is None:
+            child = self._latency[command] = self.command_event.labels(command=command)
+        child.observe(seconds)
 
     def watch(self, source: MonitorSource, extra: Callable[[], Iterable[Metric]] | None = None
               ) -> None:

@@ -104,7 +104,7 @@ class MonitorTap:
                                  item.method in ("InvokeCommand", "InvokeCommandEx"))
 
     def gc_in(self, message: BrokerMessage, now: float) -> None:
-        self.metrics.gc_messages.labels(direction="in").inc()
+        self.metrics.gc_in.inc()
 
     def link(self, up: bool, reason: str, recovered: bool, now: float) -> None:
         if up and self.link_state.ever_up and not self.link_state.up:
@@ -130,7 +130,7 @@ class MonitorTap:
             if isinstance(e, ToScs):
                 self._to_scs(e, current, now)
             elif isinstance(e, Publish):
-                self.metrics.gc_messages.labels(direction="out").inc()
+                self.metrics.gc_out.inc()
                 self.dirty.add(e.ref.split(":", 1)[0])
             elif isinstance(e, Log):
                 self._log(e, now)
@@ -155,7 +155,7 @@ class MonitorTap:
                 code = m["result"].get("code", 0)
                 result = "ok" if code == 0 else "refused"
                 detail = "accepted" if code == 0 else str(m["result"].get("error", code))
-            self.metrics.commands.labels(command=current.command, result=result).inc()
+            self.metrics.command(current.command, result)
             if current.service and current.command not in ("RequestService", "invalid"):
                 self._timeline(current.service, EventView(now, "command", current.command,
                                                           detail))
@@ -168,7 +168,7 @@ class MonitorTap:
         method = m["method"]
         if method == "HandleEvent":
             name = str(p.get("name", ""))
-            self.metrics.events.labels(event=name).inc()
+            self.metrics.event(name)
             self._timeline(service, EventView(now, "event", name,
                                               tracking_id=str(p.get("trackingId", ""))))
             self._first_event(service, now)
@@ -185,7 +185,7 @@ class MonitorTap:
         while waiting:
             command, since = waiting.popleft()
             if now - since <= LATENCY_HORIZON:
-                self.metrics.command_event.labels(command=command).observe(now - since)
+                self.metrics.latency(command, now - since)
                 break
         if waiting is not None and not waiting:
             del self._waiting[service]
