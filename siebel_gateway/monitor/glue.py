@@ -16,8 +16,8 @@ Admin actions are inputs, never state edits:
 * force-logout: the ``InvokeCommand LogOut`` request SCS itself would send for that
   service, fed through ``core.request`` on the session's own connection; the response the
   core addresses to SCS is taken out and returned to the HTTP caller, every other effect
-  is carried out by the shell as usual.  The trace (when on) records the input; its
-  recorded effects lack that one response, which went to the HTTP caller.
+  is carried out by the shell as usual.  The trace (when on) records the input and all
+  the core decided, so ``trace replay`` agrees; the answer just went to HTTP, not SCS.
 * reload Texts: the catalogue is a plain value the core reads at each use
   (``core.catalog``); a freshly loaded one replaces it between two inputs.
 """
@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .. import __version__
-from ..adapters.gateway_service import GatewayService
+from ..adapters.gateway_service import GatewayService, NoTrace
 from ..core.effects import Effect, ToScs
 from ..core.scs_wire import Request
 from ..core.session import AgentSession, Phase
@@ -153,14 +153,21 @@ class CoreGlue:
             "service": s.handle, "cmdTrackId": "0", "name": "LogOut", "stringParam": "",
             "params": [["ReasonCode", reason_code]] if reason_code else []})
         now = self.service.wall()
-        self.service.tap.scs_in(s.connection, request, now)
+        tap = self.service.tap
+        tap.scs_in(s.connection, request, now)
         effects = self.core.request(s.connection, request, now)
+        # The trace and the monitor see what the core decided, the answer included (so
+        # ``trace replay`` of this input agrees); the shell then carries out the rest with
+        # its tap silenced for this one call, so nothing is told twice.
+        tap.effects(effects, now)
         answer, rest = _split_answer(effects, s.connection, rid)
-        self.service.execute(rest, now)
+        self.service.tap = NoTrace()
+        try:
+            self.service.execute(rest, now)
+        finally:
+            self.service.tap = tap
         result = (answer or {}).get("result", {})
         code = int(result.get("code", -1))
-        outcome = "ok" if code == 0 else "refused"
-        self.tap.metrics.command("LogOut", outcome)
         self.tap.note(agent_id, EventView(now, "command", "LogOut (monitor)",
                                           "accepted" if code == 0 else
                                           str(result.get("error", ""))))

@@ -172,6 +172,25 @@ def test_force_logout_is_an_input_answered_to_the_caller(gw: Gateway) -> None:
     c.close()
 
 
+def test_a_traced_force_logout_replays_the_same(tmp_path: Path) -> None:
+    trace = tmp_path / "trace.jsonl"
+    with serve(tmp_path, monitor_extra='AdminTokenEnv = "GW_ADMIN_TOKEN"\n',
+               env={"GW_ADMIN_TOKEN": TOKEN}, args=("--trace", str(trace))) as g:
+        wait_ready(g.http)
+        c = g.client()
+        login(c, "1004", "2004")
+        code, body = g.http.post("/api/admin/force-logout", {"agent": "1004", "reason": "11"},
+                                 TOKEN)
+        assert (code, body["ok"]) == (200, True), body
+        c.wait_event("EventAgentLogout")
+        c.close()
+    assert "monitor-" in trace.read_text()
+    run = subprocess.run([sys.executable, "-m", "siebel_gateway.cli", "trace", "replay",
+                          str(trace)], check=False, cwd=ROOT, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
 def _sse_events(port: int, count: int, after: object = None) -> list[tuple[str, dict[str, object]]]:
     s = socket.create_connection(("127.0.0.1", port), timeout=15)
     s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")

@@ -86,8 +86,8 @@ def wait_listening(p: subprocess.Popen[bytes], port: int, log: Path) -> None:
 
 @contextmanager
 def serve(tmp: Path, *, monitor_extra: str = "", env: dict[str, str] | None = None,
-          broker: str = "", queue: str = "Connector1", flavour: str = "ucce"
-          ) -> Iterator[Gateway]:
+          broker: str = "", queue: str = "Connector1", flavour: str = "ucce",
+          args: tuple[str, ...] = ()) -> Iterator[Gateway]:
     scs, mon = free_port(), free_port()
     cfg = tmp / "gateway.def"
     broker_part = (f'[Broker]\nUrl = "{broker}"\n[GenericConnector]\nQueue = "{queue}"\n'
@@ -96,7 +96,7 @@ def serve(tmp: Path, *, monitor_extra: str = "", env: dict[str, str] | None = No
                    f'[Monitor]\nListen = "127.0.0.1:{mon}"\n{monitor_extra}')
     log = tmp / "gw.log"
     p = subprocess.Popen([sys.executable, "-m", "siebel_gateway.cli", "serve", "--config",
-                          str(cfg), "--def", str(TEMPLATES / f"siebel-{flavour}.def")],
+                          str(cfg), "--def", str(TEMPLATES / f"siebel-{flavour}.def"), *args],
                          cwd=ROOT, stdout=subprocess.DEVNULL, stderr=log.open("wb"),
                          env={**os.environ, **(env or {})})
     try:
