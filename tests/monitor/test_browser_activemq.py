@@ -77,6 +77,7 @@ def test_ten_thousand_agents_page_filter_and_count(browser: Any, tmp_path: Path)
     """The table pages: 10,000 agents give 50 rows of DOM, a filter finds one agent, the
     chips count per state (a made-up source; the page and the server are the real ones)."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     from ..netutil import free_port
     from .util import wait_listening
@@ -102,7 +103,9 @@ def test_ten_thousand_agents_page_filter_and_count(browser: Any, tmp_path: Path)
         wait_for(browser, "one agent for the filter", lambda d: [
             r.get_attribute("data-agent")
             for r in d.find_elements(By.CSS_SELECTOR, "#agents tbody tr")] == ["01234"])
-        box.clear()
+        box.send_keys(Keys.BACKSPACE * 5)
+        wait_for(browser, "the filter cleared", lambda d: "of 10000" in d.find_element(
+            By.ID, "page").text)
         browser.find_element(By.CSS_SELECTOR, '#counts .chip[data-state="TALKING"]').click()
         wait_for(browser, "only TALKING rows", lambda d: {
             e.text for e in d.find_elements(By.CSS_SELECTOR, "#agents td.state")} == {"TALKING"})

@@ -104,18 +104,24 @@ function renderTable() {
   rows.sort(compare);
   const pages = Math.max(1, Math.ceil(rows.length / PAGE));
   page = Math.min(page, pages - 1);
+  // Rows are updated in place (never replaced), so a click is not lost to a re-render.
   const body = document.querySelector("#agents tbody");
-  const frag = document.createDocumentFragment();
-  for (const a of rows.slice(page * PAGE, page * PAGE + PAGE)) {
-    const tr = el("tr");
+  const shown = rows.slice(page * PAGE, page * PAGE + PAGE);
+  shown.forEach((a, i) => {
+    let tr = body.children[i];
+    if (!tr) {
+      tr = el("tr");
+      for (const cls of ["id", "", "state", "", "", "calls", ""]) tr.append(el("td", cls));
+      body.append(tr);
+    }
     tr.dataset.agent = a.agent_id;
-    if (a.agent_id === selected) tr.className = "selected";
-    tr.append(el("td", "id", a.agent_id), el("td", "", a.extension),
-              el("td", "state s-" + a.state, a.state), el("td", "", a.reason),
-              el("td", "", a.pending_state), el("td", "calls", a.calls), el("td", "", a.connection));
-    frag.append(tr);
-  }
-  body.replaceChildren(frag);
+    tr.className = a.agent_id === selected ? "selected" : "";
+    const cells = tr.children;
+    const values = [a.agent_id, a.extension, a.state, a.reason, a.pending_state, a.calls, a.connection];
+    values.forEach((v, j) => { if (cells[j].textContent !== String(v)) text(cells[j], v); });
+    cells[2].className = "state s-" + a.state;
+  });
+  while (body.children.length > shown.length) body.lastElementChild.remove();
   text($("page"), rows.length ? "rows " + (page * PAGE + 1) + "–" + Math.min(rows.length, (page + 1) * PAGE)
        + " of " + rows.length : "no agents");
   $("prev").disabled = page === 0;
@@ -123,17 +129,25 @@ function renderTable() {
   renderCounts(counts);
 }
 
+const chips = new Map();            // state -> its chip, updated in place (a click must
+                                    // never land on a chip replaced a moment before)
 function renderCounts(counts) {
   const box = $("counts");
-  box.replaceChildren();
   const select = $("state-filter");
   const current = select.value;
   const states = Object.keys(counts).sort();
-  for (const s of states) {
-    const chip = el("span", "chip" + (current === s ? " on" : ""), s + " " + counts[s]);
-    chip.dataset.state = s;
-    box.append(chip);
-  }
+  for (const [s, chip] of chips) if (!(s in counts)) { chip.remove(); chips.delete(s); }
+  states.forEach((s, i) => {
+    let chip = chips.get(s);
+    if (!chip) {
+      chip = el("span", "chip");
+      chip.dataset.state = s;
+      chips.set(s, chip);
+    }
+    if (box.children[i] !== chip) box.insertBefore(chip, box.children[i] || null);
+    text(chip, s + " " + counts[s]);
+    chip.classList.toggle("on", current === s);
+  });
   const known = Array.from(select.options).map((o) => o.value);
   for (const s of states) if (!known.includes(s)) select.append(new Option(s, s));
 }
