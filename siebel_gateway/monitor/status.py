@@ -23,13 +23,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                                       "ready, 1 not ready)")
     p.add_argument("--monitor", metavar="URL", default=DEFAULT_URL,
                    help=f"the gateway's monitor ([Monitor] Listen; default {DEFAULT_URL})")
+    p.add_argument("--cafile", metavar="PEM",
+                   help="CA bundle to verify an https:// monitor ([Monitor] TlsCertificate)")
     p.add_argument("--timeout", type=float, default=5.0, metavar="SECONDS")
     p.set_defaults(func=run)
 
 
-def _get(base: str, path: str, timeout: float) -> Any:
+def _get(base: str, path: str, timeout: float, cafile: str | None = None) -> Any:
+    context = None
+    if cafile:
+        import ssl
+
+        context = ssl.create_default_context(cafile=cafile)
     try:
-        with urllib.request.urlopen(base.rstrip("/") + path, timeout=timeout) as r:
+        with urllib.request.urlopen(base.rstrip("/") + path, timeout=timeout,
+                                    context=context) as r:
             return json.loads(r.read())
     except urllib.error.HTTPError as exc:  # /readyz answers 503 with a JSON body
         return json.loads(exc.read())
@@ -82,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     try:
-        status = _get(url, "/api/status", args.timeout)
-        agents = _get(url, "/api/agents?limit=10", args.timeout)
+        status = _get(url, "/api/status", args.timeout, args.cafile)
+        agents = _get(url, "/api/agents?limit=10", args.timeout, args.cafile)
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         print(f"siebel-gateway status: cannot read the monitor at {url}: {reason}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,10 @@ def test_a_busy_monitor_port_is_logged_and_the_gateway_serves_on(tmp_path: Path)
                              stdout=subprocess.DEVNULL, stderr=log.open("wb"))
         try:
             wait_listening(p, scs, log)
+            deadline = time.monotonic() + 30  # the start-up line follows the monitor's try
+            while "siebel-gateway: serving" not in log.read_text():
+                assert p.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.05)
         finally:
             p.terminate()
             p.wait(timeout=20)
@@ -101,3 +106,38 @@ def test_readiness_names_each_failing_check(tmp_path: Path) -> None:
                              capture_output=True, text=True, timeout=30)
         assert run.returncode == 1 and "NOT READY" in run.stdout
         assert "! broker: down" in run.stdout
+
+
+def test_the_monitor_over_https(tmp_path: Path) -> None:
+    import ssl
+    import urllib.request
+
+    from ..driver.test_serve_cli import _self_signed
+
+    cert, key = _self_signed(tmp_path)
+    scs, mon = free_port(), free_port()
+    cfg = write(tmp_path, f'[Server]\nListen = "127.0.0.1:{scs}"\n[Monitor]\n'
+                          f'Listen = "127.0.0.1:{mon}"\nTlsCertificate = "{cert}"\n'
+                          f'TlsKey = "{key}"\n')
+    log = tmp_path / "gw.log"
+    p = subprocess.Popen([sys.executable, "-m", "siebel_gateway.cli", "serve", "--config",
+                          str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def")], cwd=ROOT,
+                         stdout=subprocess.DEVNULL, stderr=log.open("wb"))
+    try:
+        wait_listening(p, mon, log)
+        context = ssl.create_default_context(cafile=str(cert))
+        with urllib.request.urlopen(f"https://localhost:{mon}/healthz", context=context,
+                                    timeout=10) as r:
+            assert r.status == 200 and r.read() == b'{"alive":true}\n'
+        url = f"https://localhost:{mon}"
+        run = subprocess.run([sys.executable, "-m", "siebel_gateway.cli", "status",
+                              "--monitor", url, "--cafile", str(cert)], check=False,
+                             cwd=ROOT, capture_output=True, text=True, timeout=30)
+        assert "siebel-gateway 0.1.0" in run.stdout, run.stderr
+        unverified = subprocess.run([sys.executable, "-m", "siebel_gateway.cli", "status",
+                                     "--monitor", url], check=False, cwd=ROOT,
+                                    capture_output=True, text=True, timeout=30)
+        assert unverified.returncode == 1 and "CERTIFICATE_VERIFY_FAILED" in unverified.stderr
+    finally:
+        p.terminate()
+        p.wait(timeout=20)
