@@ -8,8 +8,9 @@ import json
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -191,27 +192,32 @@ def test_a_traced_force_logout_replays_the_same(tmp_path: Path) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def _sse_events(port: int, count: int, after: object = None) -> list[tuple[str, dict[str, object]]]:
+def _sse_until(port: int, done: Callable[[str, dict[str, Any]], bool],
+               on_first: Callable[[], None] | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """Read the event stream until ``done(event, data)`` (the socket times out after 15 s
+    without data, failing the test)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=15)
     s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
     buf = b""
-    events: list[tuple[str, dict[str, object]]] = []
+    events: list[tuple[str, dict[str, Any]]] = []
     try:
-        while len(events) < count:
+        while True:
             data = s.recv(65536)
-            assert data, "the event stream closed"
+            assert data, f"the event stream closed after {events}"
             buf += data
             while b"\n\n" in buf:
                 block, buf = buf.split(b"\n\n", 1)
                 lines = dict(line.split(": ", 1) for line in block.decode().splitlines()
                              if line.startswith(("event: ", "data: ")))
-                if "event" in lines:
-                    events.append((lines["event"], json.loads(lines["data"])))
-                    if len(events) == 1 and callable(after):
-                        after()
+                if "event" not in lines:
+                    continue
+                events.append((lines["event"], json.loads(lines["data"])))
+                if len(events) == 1 and on_first is not None:
+                    on_first()
+                if done(*events[-1]):
+                    return events
     finally:
         s.close()
-    return events
 
 
 def test_live_events_send_a_snapshot_then_the_changed_rows(gw: Gateway) -> None:
@@ -222,19 +228,15 @@ def test_live_events_send_a_snapshot_then_the_changed_rows(gw: Gateway) -> None:
     def change() -> None:
         assert invoke(c, service, "ChangeReadyState") == {"code": 0}
 
-    seen: list[tuple[str, dict[str, object]]] = []
-    stream = _sse_events(port, 1, after=None)
-    assert stream[0][0] == "snapshot"
-    snap = stream[0][1]
-    assert "1003" in [a["agent_id"] for a in snap["agents"]]  # type: ignore[attr-defined]
-    for name, data in _sse_events(port, 4, after=change):
-        seen.append((name, data))
-        if name == "agents":
-            rows = {a["agent_id"]: a for a in data["upsert"]}  # type: ignore[attr-defined]
-            if rows.get("1003", {}).get("state") == "READY":
-                break
-    else:
-        pytest.fail(f"no live row for 1003 becoming READY in {seen}")
+    def ready(name: str, data: dict[str, Any]) -> bool:
+        return name == "agents" and any(a["agent_id"] == "1003" and a["state"] == "READY"
+                                        for a in data["upsert"])
+
+    events = _sse_until(port, ready, on_first=change)
+    name, snapshot = events[0]
+    assert name == "snapshot"
+    assert [a["state"] for a in snapshot["agents"] if a["agent_id"] == "1003"] == ["NOT_READY"]
+    assert snapshot["status"]["ready"] is True
     c.close()
 
 
