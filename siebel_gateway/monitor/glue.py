@@ -75,11 +75,16 @@ class CoreGlue:
         self.reload_catalog = reload_catalog
         self._agent_by_service: dict[str, str] = {}
         tap.agent_of = self._agent_of
+        tap.agents_on = self._agents_on
         tap.gc_probe = lambda: self.core.gc_in_service and self.core.link_up
 
     def _agent_of(self, handle: str) -> str:
         s = self.core.services.get(handle)
         return s.agent_id if s is not None else ""
+
+    def _agents_on(self, connection: int) -> list[str]:
+        return [s.agent_id for s in self.core.services.values()
+                if s.connection == connection and s.agent_id]
 
     # -- MonitorSource -------------------------------------------------------------------
 

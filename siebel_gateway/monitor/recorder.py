@@ -66,6 +66,7 @@ class MonitorTap:
                  known_commands: frozenset[str] = frozenset()) -> None:
         self.metrics = metrics
         self.agent_of, self.gc_probe, self.known_commands = agent_of, gc_probe, known_commands
+        self.agents_on: Callable[[int], list[str]] = lambda connection: []
         self.link_state = LinkState()
         self.gc_state = GcState()
         self.peers: dict[int, str] = {}
@@ -86,6 +87,8 @@ class MonitorTap:
     def closed(self, connection: int, now: float) -> None:
         self.peers.pop(connection, None)
         self.status_changed = True
+        # Told before the core releases what the connection held: note its agents now.
+        self.dirty_agents.update(self.agents_on(connection))
 
     def scs_in(self, connection: int, item: Request | WireError, now: float) -> None:
         if isinstance(item, WireError):
@@ -99,6 +102,11 @@ class MonitorTap:
         elif command == "InvokeCommandEx":
             command = "MakeCall"
         service = params.get("service", "")
+        if isinstance(service, str) and service:
+            # Noted before the core acts: a release or logout may leave no trace of who.
+            agent = self.agent_of(service)
+            if agent:
+                self.dirty_agents.add(agent)
         self._current = _Current(connection, item.id, command,
                                  service if isinstance(service, str) else "", now,
                                  item.method in ("InvokeCommand", "InvokeCommandEx"))

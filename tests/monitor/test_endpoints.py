@@ -8,6 +8,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -194,14 +195,16 @@ def test_a_traced_force_logout_replays_the_same(tmp_path: Path) -> None:
 
 def _sse_until(port: int, done: Callable[[str, dict[str, Any]], bool],
                on_first: Callable[[], None] | None = None) -> list[tuple[str, dict[str, Any]]]:
-    """Read the event stream until ``done(event, data)`` (the socket times out after 15 s
-    without data, failing the test)."""
+    """Read the event stream until ``done(event, data)`` (30 s at most: a bound on a hang,
+    not a timing assertion)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=15)
+    deadline = time.monotonic() + 30
     s.sendall(b"GET /api/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
     buf = b""
     events: list[tuple[str, dict[str, Any]]] = []
     try:
         while True:
+            assert time.monotonic() < deadline, f"not seen within 30 s: {events}"
             data = s.recv(65536)
             assert data, f"the event stream closed after {events}"
             buf += data
@@ -238,6 +241,20 @@ def test_live_events_send_a_snapshot_then_the_changed_rows(gw: Gateway) -> None:
     assert [a["state"] for a in snapshot["agents"] if a["agent_id"] == "1003"] == ["NOT_READY"]
     assert snapshot["status"]["ready"] is True
     c.close()
+
+
+def test_an_agent_whose_scs_connection_closes_leaves_the_live_table(gw: Gateway) -> None:
+    c = gw.client()
+    login(c, "1004", "2004")
+    port = int(gw.http.base.rsplit(":", 1)[1])
+
+    def removed(name: str, data: dict[str, Any]) -> bool:
+        return name == "agents" and "1004" in data["remove"]
+
+    events = _sse_until(port, removed, on_first=c.close)
+    assert "1004" in [a["agent_id"] for a in events[0][1]["agents"]]
+    code, body = gw.http.json("/api/agents?q=1004")
+    assert code == 200 and body["agents"] == []
 
 
 def test_the_console_page_and_its_files_are_served(gw: Gateway) -> None:

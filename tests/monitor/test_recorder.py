@@ -103,3 +103,12 @@ def test_the_timeline_keeps_the_last_fifty_and_changes_are_drained() -> None:
     services, agents, status = t.take_dirty()
     assert services == {"svc-1"} and not agents and status  # the GC state was first noted
     assert t.take_dirty() == (set(), set(), False)
+
+
+def test_who_a_closing_connection_or_a_release_held_is_noted_before_the_core_acts() -> None:
+    t = tap()
+    t.agents_on = lambda connection: ["1001"] if connection == 1 else []
+    t.closed(1, 1.0)
+    assert t.take_dirty()[1] == {"1001"}
+    t.scs_in(1, Request(4, "ReleaseISCServiceInstance", {"service": "svc-1"}), 2.0)
+    assert t.take_dirty()[1] == {"1001"}
