@@ -118,7 +118,8 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     try:
         monitor_token = settings.monitor_token() if settings.monitor_port is not None else None
     except (OSError, KeyError) as exc:
-        raise StartError(f"{settings.path} [Monitor]: {exc}") from None
+        why = exc.args[0] if isinstance(exc, KeyError) else exc  # KeyError's str() quotes
+        raise StartError(f"{settings.path} [Monitor]: {why}") from None
     options = GatewayOptions(command_timeout=settings.command_timeout,
                              heartbeat=settings.heartbeat,
                              clock_skew_warning=settings.clock_skew_warning,

@@ -63,6 +63,13 @@ def test_serve_refuses_to_start_without_the_token_it_was_told_to_read(tmp_path: 
                         str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def")], check=False,
                        cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert p.returncode == 2 and "[Monitor]" in p.stderr and "missing-token" in p.stderr
+    cfg = write(tmp_path, '[Monitor]\nAdminTokenEnv = "NO_SUCH_TOKEN_VAR"\n')
+    p = subprocess.run([sys.executable, "-m", "siebel_gateway.cli", "serve", "--config",
+                        str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def")], check=False,
+                       cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert p.returncode == 2
+    assert "[Monitor]: environment variable NO_SUCH_TOKEN_VAR (monitor admin token) is not " \
+           "set" in p.stderr
     assert "Traceback" not in p.stderr
 
 
