@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .demo import add_parser as add_demo_parser
 
     add_demo_parser(sub)
+    from .monitor.status import add_parser as add_status_parser
+
+    add_status_parser(sub)
     return parser
 
 

@@ -24,6 +24,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="the Siebel communications DEF this gateway serves")
     p.add_argument("--listen", metavar="HOST:PORT", help="override [Server] Listen")
     p.add_argument("--broker", metavar="URL", help="override [Broker] Url")
+    p.add_argument("--monitor", metavar="HOST:PORT",
+                   help='override [Monitor] Listen ("" disables the monitor)')
     p.add_argument("--trace", metavar="FILE", help="record both edges as JSON Lines")
     p.add_argument("--log-file", metavar="FILE", help="log here instead of standard error")
     p.add_argument("--log-format", choices=("text", "json"), default="text")
@@ -70,6 +72,12 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
 
             settings = replace(settings, broker_url=args.broker,
                                broker_endpoints=parse_broker_url(args.broker))
+        if getattr(args, "monitor", None) is not None:
+            if args.monitor.strip():
+                host, port = parse_listen(args.monitor)
+                settings = replace(settings, monitor_host=host, monitor_port=port)
+            else:
+                settings = replace(settings, monitor_port=None)
     except ValueError as exc:
         raise StartError(str(exc)) from None
     try:
@@ -107,6 +115,11 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         broker_password = settings.broker_password()
     except (OSError, KeyError) as exc:
         raise StartError(f"{settings.path} [Broker]: {exc}") from None
+    try:
+        monitor_token = settings.monitor_token() if settings.monitor_port is not None else None
+    except (OSError, KeyError) as exc:
+        why = exc.args[0] if isinstance(exc, KeyError) else exc  # KeyError's str() quotes
+        raise StartError(f"{settings.path} [Monitor]: {why}") from None
     options = GatewayOptions(command_timeout=settings.command_timeout,
                              heartbeat=settings.heartbeat,
                              clock_skew_warning=settings.clock_skew_warning,
@@ -114,7 +127,7 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     encrypt = (lambda pw: encrypt_password(pw, key)) if key is not None else None
     return {"settings": settings, "dialect": dialect, "catalog": catalog, "options": options,
             "encrypt": encrypt, "broker_password": broker_password, "key": key,
-            "flavour": driver.flavour}
+            "flavour": driver.flavour, "monitor_token": monitor_token}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -136,9 +149,15 @@ def run(args: argparse.Namespace) -> int:
     except StartError as exc:
         return _fail(sys.stderr, str(exc))
     settings = ready["settings"]
+    from .monitor.server import start_monitor
+
+    start_monitor(reactor, gateway, ready)
     print(f"siebel-gateway: serving {args.siebel_def} on {settings.listen_host}:"
           f"{gateway['port']} ({'TLS' if settings.tls_certificate else 'TCP'}), GC on "
           f"{settings.broker_url} queue {settings.queue}", file=sys.stderr, flush=True)
+    if gateway.get("monitor_url"):
+        print(f"siebel-gateway: monitor on {gateway['monitor_url']}", file=sys.stderr,
+              flush=True)
     reactor.run()
     return 0
 
@@ -175,7 +194,7 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
                          heartbeats=(settings.broker_heartbeat_ms,
                                      settings.broker_heartbeat_ms),
                          ca_certs=settings.ca_certificates or None)
-    tap = None
+    tap: Any = None
     trace_file = trace or settings.trace_file
     if trace_file:
         from .trace.config import trace_config
@@ -193,6 +212,12 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
             raise StartError(f"cannot write trace file {trace_file}: "
                              f"{exc.strerror or exc}") from None
         parts["trace"] = tap
+    if settings.monitor_port is not None:
+        from .monitor.recorder import Tee
+        from .monitor.server import monitor_tap
+
+        parts["monitor_tap"] = watcher = monitor_tap()
+        tap = Tee(tap, watcher) if tap is not None else watcher
     service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap)
     factory = ScsServerFactory(service)
     try:

@@ -7,6 +7,7 @@
     [Security]          SecurePasswordKeyFile, SecurePasswordKeyEnv
     [Locale]            Directory
     [Trace]             File, MaxBytes
+    [Monitor]           Listen, TlsCertificate, TlsKey, AdminTokenFile, AdminTokenEnv
 
 Secrets are referenced (a file or an environment variable), never written in the file.
 ``load_settings`` reports every problem with file, line and column, like ``def check``.
@@ -34,6 +35,7 @@ _SECTIONS = {
     "Security": ("SecurePasswordKeyFile", "SecurePasswordKeyEnv"),
     "Locale": ("Directory",),
     "Trace": ("File", "MaxBytes"),
+    "Monitor": ("Listen", "TlsCertificate", "TlsKey", "AdminTokenFile", "AdminTokenEnv"),
 }
 GATEWAY_TYPES = register_schemas(*(
     SectionSchema(name, False, {k: ParamSpec(k) for k in (*keys, "Comments")})
@@ -67,6 +69,31 @@ class GatewaySettings:
     locale_dir: str = ""
     trace_file: str = ""
     trace_max_bytes: int = 100 << 20
+    #: The monitor's HTTP listener (docs/monitor.md); port None: no monitor.
+    monitor_host: str = "127.0.0.1"
+    monitor_port: int | None = 8077
+    monitor_tls_certificate: str = ""
+    monitor_tls_key: str = ""
+    monitor_token_file: str = ""
+    monitor_token_env: str = ""
+
+    def monitor_token(self) -> bytes | None:
+        """The admin token (None: admin actions disabled); raises ``OSError``/``KeyError``
+        with a readable message.  Never logged, never shown."""
+        if self.monitor_token_file:
+            value = Path(self.monitor_token_file).read_text().strip()
+            if not value:
+                raise KeyError(f"admin token file {self.monitor_token_file} is empty")
+            return value.encode()
+        if self.monitor_token_env:
+            import os
+
+            env = os.environ.get(self.monitor_token_env, "").strip()
+            if not env:
+                raise KeyError(f"environment variable {self.monitor_token_env} (monitor "
+                               "admin token) is not set")
+            return env.encode()
+        return None
 
     def broker_password(self) -> str | None:
         """Read at start; raises ``OSError``/``KeyError`` with a readable message."""
@@ -111,7 +138,13 @@ _TEXTS = {
     ("Security", "SecurePasswordKeyFile"): "key_file",
     ("Security", "SecurePasswordKeyEnv"): "key_env",
     ("Locale", "Directory"): "locale_dir", ("Trace", "File"): "trace_file",
+    ("Monitor", "TlsCertificate"): "monitor_tls_certificate",
+    ("Monitor", "TlsKey"): "monitor_tls_key",
+    ("Monitor", "AdminTokenFile"): "monitor_token_file",
+    ("Monitor", "AdminTokenEnv"): "monitor_token_env",
 }
+_PATHS = ("TlsCertificate", "TlsKey", "PasswordFile", "CaCertificates", "Dialect",
+          "SecurePasswordKeyFile", "Directory", "File", "AdminTokenFile")
 
 
 def load_settings(path: str | Path) -> GatewaySettings:
@@ -133,6 +166,15 @@ def load_settings(path: str | Path) -> GatewaySettings:
                     values["listen_host"], values["listen_port"] = parse_listen(p.value)
                 except ValueError as exc:
                     err(p.line, p.value_column, str(exc))
+            elif key == ("Monitor", "Listen"):
+                if not p.value.strip():
+                    values["monitor_port"] = None
+                else:
+                    try:
+                        values["monitor_host"], values["monitor_port"] = parse_listen(p.value)
+                    except ValueError as exc:
+                        err(p.line, p.value_column, f"[Monitor] Listen: {exc} (empty: no "
+                                                    "monitor)")
             elif key == ("Broker", "Url"):
                 try:
                     values["broker_endpoints"] = parse_broker_url(p.value)
@@ -152,13 +194,13 @@ def load_settings(path: str | Path) -> GatewaySettings:
                     values[attr] = number
             elif key in _TEXTS:
                 value = p.value.strip()
-                if value and key[1] in ("TlsCertificate", "TlsKey", "PasswordFile",
-                                        "CaCertificates", "Dialect", "SecurePasswordKeyFile",
-                                        "Directory", "File"):
+                if value and key[1] in _PATHS:
                     value = str(base / value) if not Path(value).is_absolute() else value
                 values[_TEXTS[key]] = value
     if bool(values.get("tls_certificate")) != bool(values.get("tls_key")):
         err(1, 1, "[Server] TlsCertificate and TlsKey go together: give both or neither")
+    if bool(values.get("monitor_tls_certificate")) != bool(values.get("monitor_tls_key")):
+        err(1, 1, "[Monitor] TlsCertificate and TlsKey go together: give both or neither")
     if any(p.severity is Severity.ERROR for p in problems):
         raise DefFileError([p for p in problems if p.severity is Severity.ERROR])
     return GatewaySettings(**values)  # type: ignore[arg-type]
