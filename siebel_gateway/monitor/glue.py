@@ -30,9 +30,10 @@ from typing import Any
 
 from .. import __version__
 from ..adapters.gateway_service import GatewayService, NoTrace
+from ..core.agent import AgentSession, Phase
 from ..core.effects import Effect, ToScs
+from ..core.scs_messages import InvokeCommand
 from ..core.scs_wire import Request
-from ..core.session import AgentSession, Phase
 from ..core.texts import Catalog
 from ..core.vocabulary import COMMANDS
 from .metrics import Metrics
@@ -62,7 +63,7 @@ def make_tap(metrics: Metrics) -> MonitorTap:
 
 def _state(s: AgentSession) -> str:
     """The agent's state for people: the GC's state once signed in, else the phase."""
-    return s.state if s.phase is Phase.LOGGED_IN else s.phase.name
+    return str(s.state) if s.phase is Phase.LOGGED_IN else s.phase.name
 
 
 class CoreGlue:
@@ -93,7 +94,7 @@ class CoreGlue:
 
     def _summary(self, s: AgentSession) -> AgentSummary:
         return AgentSummary(s.agent_id, s.extension, _state(s), s.reason_code,
-                            s.pending_state, len(s.calls.calls), s.connection, s.handle)
+                            str(s.pending_state), len(s.calls.calls), s.connection, s.handle)
 
     def agents(self) -> list[AgentSummary]:
         return [self._summary(s) for s in self.core.agents.values()]
@@ -124,7 +125,7 @@ class CoreGlue:
                 return None
             return AgentView(AgentSummary(agent_id, "", "LOGGED_OUT", "", "", 0, 0, ""),
                              events=events)
-        calls = tuple(CallView(c.tracking_id, c.call_type, c.state, c.started_at, c.ani,
+        calls = tuple(CallView(c.tracking_id, c.call_type, str(c.state), c.started_at, c.ani,
                                c.dnis, c.other_party) for c in s.calls.calls.values())
         return AgentView(self._summary(s), s.reason_label,
                          self.tap.peers.get(s.connection, ""), calls, events)
@@ -154,9 +155,9 @@ class CoreGlue:
             return ActionResult(False, f"agent {agent_id!r} is not logged in on this "
                                 "gateway", 404)
         rid = f"monitor-{next(_ids)}"
-        request = Request(rid, "InvokeCommand", {
-            "service": s.handle, "cmdTrackId": "0", "name": "LogOut", "stringParam": "",
-            "params": [["ReasonCode", reason_code]] if reason_code else []})
+        request = Request(rid, InvokeCommand(
+            service=s.handle, cmd_track_id="0", name="LogOut", string_param="",
+            params=(("ReasonCode", reason_code),) if reason_code else ()))
         now = self.service.wall()
         tap = self.service.tap
         tap.scs_in(s.connection, request, now)

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..adapters.gateway_service import TraceTap
 from ..core.broker_messages import BrokerMessage
-from ..core.effects import Effect, Log, Publish, ToScs
+from ..core.effects import Effect, Key, Log, Publish, ToScs
 from ..core.scs_wire import Request, WireError
 from .metrics import Metrics
 from .views import ErrorView, EventView
@@ -124,10 +124,10 @@ class MonitorTap:
         self.link_state.ever_up = self.link_state.ever_up or up
         self.status_changed = True
 
-    def timer_fired(self, key: str, now: float) -> None:
+    def timer_fired(self, key: Key, now: float) -> None:
         pass
 
-    def publish_failed(self, ref: str, why: str, now: float) -> None:
+    def publish_failed(self, ref: Key | None, why: str, now: float) -> None:
         self.metrics.publish_failures.inc()
         self.errors.append(ErrorView(now, "warn", f"GC command not sent ({ref}): {why}"))
         self.status_changed = True
@@ -139,7 +139,8 @@ class MonitorTap:
                 self._to_scs(e, current, now)
             elif isinstance(e, Publish):
                 self.metrics.gc_out.inc()
-                self.dirty.add(e.ref.split(":", 1)[0])
+                if e.ref is not None:
+                    self.dirty.add(e.ref.owner)
             elif isinstance(e, Log):
                 self._log(e, now)
         if current is not None and current.service:
@@ -260,11 +261,11 @@ class Tee:
         for t in self.taps:
             t.link(up, reason, recovered, now)
 
-    def timer_fired(self, key: str, now: float) -> None:
+    def timer_fired(self, key: Key, now: float) -> None:
         for t in self.taps:
             t.timer_fired(key, now)
 
-    def publish_failed(self, ref: str, why: str, now: float) -> None:
+    def publish_failed(self, ref: Key | None, why: str, now: float) -> None:
         for t in self.taps:
             t.publish_failed(ref, why, now)
 

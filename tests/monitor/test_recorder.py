@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from siebel_gateway.core.effects import Log, ToScs
+from siebel_gateway.core.effects import Key, Log, ToScs
+from siebel_gateway.core.scs_messages import HandleEvent, InvokeCommand, ReleaseISCServiceInstance
 from siebel_gateway.core.scs_wire import (
     Request,
     RpcError,
     WireError,
-    notification_message,
+    callback_message,
     result_message,
 )
 from siebel_gateway.monitor.glue import make_tap
@@ -27,14 +28,16 @@ def value(t: MonitorTap, name: str, **labels: str) -> float:
 
 
 def command(t: MonitorTap, rid: int, name: str, code: int, now: float) -> None:
-    t.scs_in(1, Request(rid, "InvokeCommand", {"service": "svc-1", "name": name,
-                                               "params": [["AgentPin", "pw-xyz"]]}), now)
+    t.scs_in(1, Request(rid, InvokeCommand(service="svc-1", cmd_track_id="1", name=name,
+                                           string_param="",
+                                           params=(("AgentPin", "pw-xyz"),))), now)
     t.effects([ToScs(1, result_message(rid, code, "no" if code else ""))], now)
 
 
 def event(t: MonitorTap, name: str, now: float) -> None:
-    t.effects([ToScs(1, notification_message("HandleEvent", {
-        "service": "svc-1", "name": name, "fields": [], "trackingId": ""}))], now)
+    t.effects([ToScs(1, callback_message(HandleEvent(
+        service="svc-1", name=name, fields=(), notify_when_done=False, tracking_id="")))],
+        now)
 
 
 def test_commands_are_counted_by_name_and_result_and_timed_to_the_first_event() -> None:
@@ -77,7 +80,7 @@ def test_link_changes_reconnects_and_publish_failures() -> None:
     t.link(True, "connected", True, 30.0)
     assert t.link_state.reconnects == 1
     assert value(t, "siebel_gateway_broker_reconnects_total") == 1
-    t.publish_failed("svc-1:cmd:3", "not connected", 31.0)
+    t.publish_failed(Key("svc-1", "cmd", "3"), "not connected", 31.0)
     assert value(t, "siebel_gateway_publish_failures_total") == 1
     assert "not connected" in t.errors[-1].text
 
@@ -110,5 +113,5 @@ def test_who_a_closing_connection_or_a_release_held_is_noted_before_the_core_act
     t.agents_on = lambda connection: ["1001"] if connection == 1 else []
     t.closed(1, 1.0)
     assert t.take_dirty()[1] == {"1001"}
-    t.scs_in(1, Request(4, "ReleaseISCServiceInstance", {"service": "svc-1"}), 2.0)
+    t.scs_in(1, Request(4, ReleaseISCServiceInstance(service="svc-1")), 2.0)
     assert t.take_dirty()[1] == {"1001"}
