@@ -86,6 +86,22 @@ def test_second_instance_status_and_exact_stop(tmp_path: Path) -> None:
     assert status.returncode == 1 and "not ready" in status.stdout
 
 
+def test_status_and_stop_find_the_ports_of_the_base(tmp_path: Path) -> None:
+    """A broker started on other ports than ActiveMQ's defaults is found from --base alone."""
+    base, stomp = tmp_path / "elsewhere", free_port()
+    started = tool("start", "--base", str(base), "--stomp-port", str(stomp),
+                   "--openwire-port", str(free_port()))
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        status = tool("status", "--base", str(base))
+        assert status.returncode == 0 and f"stomp {stomp}" in status.stdout, status.stdout
+    finally:
+        stopped = tool("stop", "--base", str(base))
+    assert stopped.returncode == 0 and f"stomp {stomp}" in stopped.stdout, stopped.stdout
+    after = tool("status", "--base", str(base))
+    assert after.returncode == 1 and f"not ready (stomp {stomp}" in after.stdout
+
+
 def test_stop_without_a_broker_of_ours_touches_nothing(tmp_path: Path) -> None:
     (tmp_path / "broker.pid").write_text("1 0\n")  # pid 1 exists, but was not started by us
     result = tool("stop", "--base", str(tmp_path))
