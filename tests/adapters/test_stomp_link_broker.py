@@ -235,12 +235,15 @@ async def test_tls_link_to_a_real_broker(tmp_path: Path) -> None:
                     str(keystore), "-storepass", password, "-file", str(pem)], check=True,
                    capture_output=True)
     base, stomp, openwire, tls = tmp_path / "tls", free_port(), free_port(), free_port()
+    (tmp_path / "keystore.pw").write_text(password + "\n")
     proc = subprocess.run([sys.executable, str(TOOL), "start", "--base", str(base),
                            "--stomp-port", str(stomp), "--openwire-port", str(openwire),
-                           "--stomp-ssl-port", str(tls), "--keystore", str(keystore)],
-                          capture_output=True, text=True, timeout=120, check=False,
-                          env={**os.environ, "AMQ_KEYSTORE_PASSWORD": password})
+                           "--stomp-ssl-port", str(tls), "--keystore", str(keystore),
+                           "--keystore-password-file", str(tmp_path / "keystore.pw")],
+                          capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # the password is read from the file and never written into the configuration
+    assert password not in (base / "conf" / "activemq.xml").read_text()
     # Without the broker's CA the handshake fails: the gateway's own log says why.
     untrusted = StompLink(parse_broker_url(f"stomp+ssl://127.0.0.1:{tls}"), reactor=reactor,
                           clock=reactor, backoff=Backoff(initial=0.2, factor=1.0, maximum=0.2))

@@ -28,11 +28,25 @@ def tool(*args: str) -> subprocess.CompletedProcess[str]:
 class Inbox(stomp.ConnectionListener):  # type: ignore[misc]
     def __init__(self) -> None:
         self.frames: list[stomp.utils.Frame] = []
+        self.errors: list[str] = []
         self.arrived = threading.Event()
+        self.refused = threading.Event()
 
     def on_message(self, frame: stomp.utils.Frame) -> None:
         self.frames.append(frame)
         self.arrived.set()
+
+    def on_error(self, frame: stomp.utils.Frame) -> None:
+        self.errors.append(frame.headers.get("message", ""))
+        self.refused.set()
+
+
+def login(port: int, user: str | None, password: str | None) -> tuple[stomp.Connection12, Inbox]:
+    conn = stomp.Connection12([("127.0.0.1", port)], auto_content_length=False)
+    inbox = Inbox()
+    conn.set_listener("inbox", inbox)
+    conn.connect(user, password, wait=True)
+    return conn, inbox
 
 
 def test_the_test_broker_speaks_stomp_text_messages(broker_stomp: tuple[str, int]) -> None:
@@ -106,3 +120,65 @@ def test_stop_without_a_broker_of_ours_touches_nothing(tmp_path: Path) -> None:
     (tmp_path / "broker.pid").write_text("1 0\n")  # pid 1 exists, but was not started by us
     result = tool("stop", "--base", str(tmp_path))
     assert result.returncode == 0 and "not running" in result.stdout
+
+
+def test_authentication_and_the_authorization_map(tmp_path: Path) -> None:
+    """--user/--password-file (gateway) and --gc-user/--gc-password-file (GC): nobody else
+    connects, the gateway writes the GC queue and reads the event topics, the GC the
+    reverse; no password is written into the broker's configuration or command line."""
+    gw_pw, gc_pw = f"gw-{uuid.uuid4().hex}", f"gc-{uuid.uuid4().hex}"
+    (tmp_path / "gw.pw").write_text(gw_pw + "\n")
+    (tmp_path / "gc.pw").write_text(gc_pw + "\n")
+    base, port = tmp_path / "auth", free_port()
+    ports = ["--base", str(base), "--stomp-port", str(port), "--openwire-port", str(free_port())]
+    started = tool("start", *ports, "--user", "gw", "--password-file", str(tmp_path / "gw.pw"),
+                   "--gc-user", "gc", "--gc-password-file", str(tmp_path / "gc.pw"),
+                   "--queue", "CQ")
+    assert started.returncode == 0, started.stdout + started.stderr
+    conns: list[stomp.Connection12] = []
+    try:
+        conf = (base / "conf" / "activemq.xml").read_text()
+        assert "simpleAuthenticationPlugin" in conf and "authorizationMap" in conf
+        pid = int((base / "broker.pid").read_text().split()[0])
+        cmdline = Path(f"/proc/{pid}/cmdline").read_text()
+        for secret in (gw_pw, gc_pw):
+            assert secret not in conf and secret not in cmdline
+            assert secret not in started.stdout + started.stderr
+        for user, password in ((None, None), ("gw", gc_pw), ("intruder", "x")):
+            with pytest.raises(stomp.exception.ConnectFailedException):
+                login(port, user, password)
+        gw, gw_in = login(port, "gw", gw_pw)
+        gc, gc_in = login(port, "gc", gc_pw)
+        conns += [gw, gc]
+        gc.subscribe("/queue/CQ", id="1", ack="auto")
+        gw.subscribe("/topic/siebel-gateway", id="1", ack="auto")
+        gw.send("/queue/CQ", "Login#1001", headers={"type": "Login"})
+        gc.send("/topic/siebel-gateway", "1001#State#READY", headers={"type": "State"})
+        assert gc_in.arrived.wait(10) and gw_in.arrived.wait(10)
+        assert gc_in.frames[0].body == "Login#1001"
+        assert gw_in.frames[0].body == "1001#State#READY"
+        # a forged event from the gateway's account, a command from the GC's: refused
+        gw.send("/topic/siebel-gateway", "NewInboundCall#forged")
+        gc.send("/queue/CQ", "Logout#1001")
+        assert gw_in.refused.wait(10) and gc_in.refused.wait(10)
+        assert "User gw is not authorized to write to: topic://siebel-gateway" in gw_in.errors[0]
+        assert "User gc is not authorized to write to: queue://CQ" in gc_in.errors[0]
+        assert [f.body for f in gc_in.frames] == ["Login#1001"]  # nothing forged got through
+    finally:
+        for conn in conns:
+            if conn.is_connected():
+                conn.disconnect()
+        assert tool("stop", "--base", str(base)).returncode == 0
+
+
+def test_authentication_needs_both_accounts(tmp_path: Path) -> None:
+    (tmp_path / "gw.pw").write_text("secret\n")
+    result = tool("start", "--base", str(tmp_path / "b"), "--stomp-port", str(free_port()),
+                  "--user", "gw", "--password-file", str(tmp_path / "gw.pw"))
+    assert result.returncode == 2 and "--gc-user" in result.stdout
+    empty = tmp_path / "empty.pw"
+    empty.write_text("\n")
+    result = tool("start", "--base", str(tmp_path / "b"), "--stomp-port", str(free_port()),
+                  "--user", "gw", "--password-file", str(empty), "--gc-user", "gc",
+                  "--gc-password-file", str(empty))
+    assert result.returncode == 1 and f"{empty} holds no gateway's password" in result.stderr
