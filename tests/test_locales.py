@@ -43,3 +43,24 @@ def test_a_broken_site_file_is_refused_naming_file_and_line(tmp_path: Path) -> N
     with pytest.raises(DefFileError) as err:
         load_catalog(tmp_path)
     assert "messages_DEU.def:2" in str(err.value)
+
+
+def test_every_language_tells_the_agent_that_a_dtmf_hash_cannot_be_sent() -> None:
+    """The GC protocol has no escape for its delimiters (docs/gc-dialect.md): the refusal an
+    agent reads names them, in every shipped language."""
+    shipped = load_catalog()
+    for language in ("ENU", "DEU", "FRA", "ESN", "ARA"):
+        text = shipped.text(language, "error.bad_value", Command="SendDTMF", Param="Digits")
+        assert text.startswith("SendDTMF") and "Digits" in text, language
+        assert "#" in text and "DTMF" in text and "|" in text, language
+
+
+def test_the_templates_help_says_which_digits_can_be_sent() -> None:
+    from siebel_gateway.def_file import load_file
+
+    root = Path(__file__).parents[1] / "def_templates"
+    for flavour in ("ucce", "uccx"):
+        help_text = load_file(root / f"siebel-{flavour}.def").commands["SendDTMFCmd"] \
+            .get("Description") or ""
+        assert "A # cannot be sent" in help_text, flavour
+        assert ("A-D" in help_text) is (flavour == "ucce"), flavour
