@@ -219,6 +219,8 @@ class StompLink:
         self._retry: DelayedCall | None = None
         self._started: Deferred[None] | None = None
         self._inbox: _Batches[tuple[int, dict[str, str], str]] = _Batches(reactor, self._drain)
+        #: Messages of the connection being opened that came before it reported up.
+        self._early: list[tuple[int, dict[str, str], str]] = []
         self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._done: _Batches[tuple[Deferred[Any], bool, Any]] = _Batches(reactor,
                                                                          self._complete)
@@ -347,26 +349,37 @@ class StompLink:
         self._inbox.put((generation, dict(headers), body))
 
     def _drain(self, batch: list[tuple[int, dict[str, str], str]]) -> None:
-        for generation, headers, body in batch:
+        for item in batch:
+            generation, headers, body = item
             if generation != self._generation:
                 continue
-            try:
-                handler = self._subs[int(headers.get("subscription", "-1"))][1]
-            except (ValueError, IndexError):
-                log.warn("message for unknown subscription {sub!r} dropped",
-                         sub=headers.get("subscription"))
+            if not self._up:
+                # Subscribed, but the connection's completion has not reached the reactor
+                # yet: a queued message (a Hello waiting for the GC) arrives first.  Its
+                # handler could not answer (publish refuses while down): hold it until the
+                # link reports itself up.
+                self._early.append(item)
                 continue
-            try:
-                message = BrokerMessage(destination=headers.get("destination", "/queue/?"),
-                                        body=body if isinstance(body, str) else str(body),
-                                        headers=headers)
-            except ValueError as exc:
-                log.warn("unusable broker message refused: {error}", error=str(exc))
-                continue
-            try:
-                handler(message)
-            except Exception:
-                log.failure("handler for {destination} failed", destination=message.destination)
+            self._deliver(headers, body)
+
+    def _deliver(self, headers: dict[str, str], body: str) -> None:
+        try:
+            handler = self._subs[int(headers.get("subscription", "-1"))][1]
+        except (ValueError, IndexError):
+            log.warn("message for unknown subscription {sub!r} dropped",
+                     sub=headers.get("subscription"))
+            return
+        try:
+            message = BrokerMessage(destination=headers.get("destination", "/queue/?"),
+                                    body=body if isinstance(body, str) else str(body),
+                                    headers=headers)
+        except ValueError as exc:
+            log.warn("unusable broker message refused: {error}", error=str(exc))
+            return
+        try:
+            handler(message)
+        except Exception:
+            log.failure("handler for {destination} failed", destination=message.destination)
 
     # -- connection state (reactor thread) ---------------------------------------------
 
@@ -377,6 +390,7 @@ class StompLink:
             return
         try:
             self._generation += 1
+            self._early.clear()
             generation = self._generation
             d = self._call(lambda: self._open(generation))
             d.addCallbacks(lambda broker: self._connected(generation, broker),
@@ -405,6 +419,10 @@ class StompLink:
                                 recovered=recovered))
         if started is not None:
             started.callback(None)
+        early, self._early = self._early, []
+        for gen, headers, body in early:  # now their handlers can answer
+            if gen == self._generation and self._up:
+                self._deliver(headers, body)
 
     def _failed(self, generation: int, reason: str) -> None:
         if generation != self._generation or self._stopping:

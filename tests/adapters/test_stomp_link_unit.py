@@ -38,6 +38,7 @@ class FakeConnection:
     instances: ClassVar[list[FakeConnection]] = []
     fail_connects: ClassVar[int] = 0
     stomp_py_says: ClassVar[str] = ""
+    queued: ClassVar[dict[str, list[str]]] = {}
 
     def __init__(self, hosts: list[tuple[str, int]], **kw: Any) -> None:
         self.hosts, self.kw = hosts, kw
@@ -71,6 +72,12 @@ class FakeConnection:
 
     def subscribe(self, destination: str, id: str, ack: str) -> None:
         self.subscribed.append(destination)
+        for body in FakeConnection.queued.pop(destination, []):
+            # ActiveMQ hands a queued message over the moment the subscription exists,
+            # on stomp.py's receiver thread, before connect() has even returned
+            frame = type("F", (), {"headers": {"subscription": id, "destination": destination},
+                                   "body": body})()
+            self.listener.on_message(frame)
 
     def disconnect(self) -> None:
         pass
@@ -272,4 +279,32 @@ def test_a_broker_error_handler_that_raises_is_logged_and_the_next_still_runs(
     handoff.pump()
     assert got == ["Usage Manager Memory Limit reached"]
     assert any("broker error handler" in line and "IndexError" in line for line in gateway_log)
+    link.stop()
+
+
+def test_a_message_waiting_in_the_queue_is_handled_once_the_link_is_up() -> None:
+    """The race behind the flaky end-to-end test: the gateway's Hello already waits in the
+    GC queue when the simulator subscribes; it reached the handler before the link said
+    up, and the IN_SERVICE answer was refused ('broker link is down') and lost."""
+    from siebel_gateway.core.broker_messages import BrokerMessage
+
+    link, handoff, _clock, statuses = make("stomp://a:1")
+    answered: list[str] = []
+
+    def answer(message: BrokerMessage) -> None:
+        d = link.publish(BrokerMessage(destination="/topic/gw", body="system#IN_SERVICE"))
+        d.addCallbacks(lambda _r: answered.append(f"answered {message.body}"),
+                       lambda f: answered.append(f"lost: {f.getErrorMessage()}"))
+
+    link.subscribe("/queue/Connector1", answer)
+    FakeConnection.queued = {"/queue/Connector1": ["Hello#gw"]}
+    try:
+        link.start()
+        handoff.pump(2)  # the message's batch comes first, then the connection's completion
+    finally:
+        FakeConnection.queued = {}
+    assert statuses and statuses[0].up
+    if not answered:
+        handoff.pump()  # the answer's send completes
+    assert answered == ["answered Hello#gw"]
     link.stop()
