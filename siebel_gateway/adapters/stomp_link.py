@@ -13,7 +13,9 @@ Facts that shape it (reference/activemq.md):
   twice.  Each connection has a generation number; a loss is acted on once, then a new
   connection is tried after a backoff delay taken from the injected clock, and every
   subscription is made again before the link reports itself up (``recovered=True``) so
-  the core can resynchronise every agent.
+  the core can resynchronise every agent.  A message the new connection delivers before
+  that (one already waiting in a queue) is held and handled right after "up", so its
+  handler can answer.
 * Heartbeats (1 s by default) make a hung broker visible in about 3-4 s.  ActiveMQ sends
   a keepalive only after a whole interval in which it wrote nothing, so after a message
   its silence reaches 2x the interval (measured: 1.99 s at 1 s, 0.40 s at 200 ms);
