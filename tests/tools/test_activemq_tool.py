@@ -31,6 +31,10 @@ class Inbox(stomp.ConnectionListener):  # type: ignore[misc]
         self.errors: list[str] = []
         self.arrived = threading.Event()
         self.refused = threading.Event()
+        self.receipted = threading.Event()
+
+    def on_receipt(self, frame: stomp.utils.Frame) -> None:
+        self.receipted.set()
 
     def on_message(self, frame: stomp.utils.Frame) -> None:
         self.frames.append(frame)
@@ -150,8 +154,10 @@ def test_authentication_and_the_authorization_map(tmp_path: Path) -> None:
         gw, gw_in = login(port, "gw", gw_pw)
         gc, gc_in = login(port, "gc", gc_pw)
         conns += [gw, gc]
-        gc.subscribe("/queue/CQ", id="1", ack="auto")
-        gw.subscribe("/topic/siebel-gateway", id="1", ack="auto")
+        # a topic keeps nothing for late subscribers: wait until both subscriptions exist
+        gc.subscribe("/queue/CQ", id="1", ack="auto", headers={"receipt": "gc-sub"})
+        gw.subscribe("/topic/siebel-gateway", id="1", ack="auto", headers={"receipt": "gw-sub"})
+        assert gc_in.receipted.wait(10) and gw_in.receipted.wait(10)
         gw.send("/queue/CQ", "Login#1001", headers={"type": "Login"})
         gc.send("/topic/siebel-gateway", "1001#State#READY", headers={"type": "State"})
         assert gc_in.arrived.wait(10) and gw_in.arrived.wait(10)
