@@ -23,7 +23,7 @@ Facts that shape it (reference/activemq.md):
   is 3x (``HEARTBEAT_RECEIVE_SCALE``).
 * stomp.py says why a connection failed or dropped only in its own Python log (TLS
   errors, resets, heartbeat timeouts) and raises a bare ``ConnectFailedException``.  Its
-  warnings are kept per thread (``_StompPyLog``) so the thread that reports the failure
+  warnings are kept per thread (``stomp_support.StompPyLog``) so the thread that reports the failure
   carries the real reason into the gateway's own log and the link status.
 * Every callback the reactor runs here (losses, retries, status and error handlers) is
   guarded: one handler that raises is logged and never stops reconnection.
@@ -35,15 +35,12 @@ Facts that shape it (reference/activemq.md):
 
 from __future__ import annotations
 
-import logging
 import queue
-import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import stomp
 from twisted.internet.defer import Deferred
@@ -52,6 +49,9 @@ from twisted.logger import Logger
 from ..core.broker_messages import BrokerMessage
 from ..ports import Clock, DelayedCall, ThreadHandoff
 from .link import BrokerEndpoint, LinkDownError, LinkStatus, MessageHandler, StatusHandler
+from .stomp_support import Batches as _Batches
+from .stomp_support import StompPyLog as _StompPyLog
+from .stomp_support import no_delay as _no_delay
 
 __all__ = ["HEARTBEAT_RECEIVE_SCALE", "Backoff", "StompLink"]
 
@@ -60,40 +60,6 @@ log = Logger()
 #: How many heartbeat intervals of silence from the broker end the connection: ActiveMQ's
 #: gaps reach 2 intervals (see the module docstring), plus one of slack for a busy machine.
 HEARTBEAT_RECEIVE_SCALE = 3.0
-
-
-class _StompPyLog(logging.Handler):
-    """The warnings stomp.py logs, kept per thread (a few, newest last): the thread that
-    then reports the failure (the sender's ``connect``, the receiver's ``on_disconnected``)
-    takes them as the reason.  Installed once per process on the ``stomp.py`` logger."""
-
-    _local = threading.local()
-    _installed = False
-    _install_lock = threading.Lock()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.levelno < logging.WARNING:
-            return
-        try:
-            text = record.getMessage()
-        except Exception:  # a malformed record must not break stomp.py's thread
-            text = str(record.msg)
-        kept: list[str] = getattr(self._local, "kept", [])
-        self._local.kept = [*kept[-3:], text[:500]]
-
-    @classmethod
-    def take(cls) -> str:
-        """The warnings this thread logged since the last ``take`` (and forget them)."""
-        kept: list[str] = getattr(cls._local, "kept", [])
-        cls._local.kept = []
-        return "; ".join(dict.fromkeys(kept))
-
-    @classmethod
-    def install(cls) -> None:
-        with cls._install_lock:
-            if not cls._installed:
-                logging.getLogger("stomp.py").addHandler(cls())
-                cls._installed = True
 
 
 @dataclass(frozen=True)
@@ -108,41 +74,6 @@ class Backoff:
 
 ConnectionFactory = Callable[..., Any]
 _STOP = object()
-T = TypeVar("T")
-
-
-class _Batches(Generic[T]):
-    """Items put on any thread reach ``deliver`` on the reactor thread, in order, in
-    batches: the reactor is woken only when no batch was already waiting for it."""
-
-    def __init__(self, reactor: ThreadHandoff, deliver: Callable[[list[T]], None]) -> None:
-        self._reactor, self._deliver = reactor, deliver
-        self._items: deque[T] = deque()
-        self._lock = threading.Lock()
-
-    def put(self, item: T) -> None:
-        with self._lock:
-            wake = not self._items
-            self._items.append(item)
-        if wake:
-            self._reactor.callFromThread(self._flush)
-
-    def _flush(self) -> None:
-        with self._lock:
-            batch = list(self._items)
-            self._items.clear()
-        self._deliver(batch)
-
-
-def _no_delay(conn: Any) -> None:
-    """Turn Nagle's algorithm off on the connection's socket (plain or TLS)."""
-    sock = getattr(getattr(conn, "transport", None), "socket", None)
-    if sock is None:
-        return
-    try:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError as exc:  # not TCP (a test double) or already closed: nothing to tune
-        log.info("broker link: TCP_NODELAY not set: {error}", error=str(exc))
 
 
 class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
