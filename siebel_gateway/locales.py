@@ -1,8 +1,10 @@
 """Load the agent-text catalogue from ``messages_<LANG>.def`` files (DEF syntax).
 
 The shipped files live in ``siebel_gateway/locale/``; a gateway file may name another
-directory (``[Locale] Directory``), whose files replace the shipped ones language by
-language.  Errors name the file and line, like every DEF problem.
+directory (``[Locale] Directory``), whose files are overlaid on the shipped ones key by
+key: a site file that changes one German text keeps every other shipped German text, and a
+file for a new language adds it (what it does not say falls back to ENU).  Errors name the
+file and line, like every DEF problem.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def _read_files(files: Mapping[str, bytes], into: dict[str, dict[str, str]]) -> 
         for section in result.model.of_type("Messages"):
             for p in section.params:
                 texts[p.key] = p.value
-        into[m.group(1).upper()] = texts
+        into.setdefault(m.group(1).upper(), {}).update(texts)  # per key, never per language
 
 
 def load_catalog(directory: str | Path | None = None, *,

@@ -13,19 +13,34 @@ Facts that shape it (reference/activemq.md):
   twice.  Each connection has a generation number; a loss is acted on once, then a new
   connection is tried after a backoff delay taken from the injected clock, and every
   subscription is made again before the link reports itself up (``recovered=True``) so
-  the core can resynchronise every agent.
-* Heartbeats (1 s by default) make a hung broker visible in about 2.5 s.
+  the core can resynchronise every agent.  A message the new connection delivers before
+  that (one already waiting in a queue) is held and handled right after "up", so its
+  handler can answer.
+* Heartbeats (1 s by default) make a hung broker visible in about 3-4 s.  ActiveMQ sends
+  a keepalive only after a whole interval in which it wrote nothing, so after a message
+  its silence reaches 2x the interval (measured: 1.99 s at 1 s, 0.40 s at 200 ms);
+  stomp.py's default grace of 1.5x dropped an idle link every ~30 s, so the grace here
+  is 3x (``HEARTBEAT_RECEIVE_SCALE``).
+* stomp.py says why a connection failed or dropped only in its own Python log (TLS
+  errors, resets, heartbeat timeouts) and raises a bare ``ConnectFailedException``.  Its
+  warnings are kept per thread (``stomp_support.StompPyLog``) so the thread that reports the failure
+  carries the real reason into the gateway's own log and the link status.
+* Every callback the reactor runs here (losses, retries, status and error handlers) is
+  guarded: one handler that raises is logged and never stops reconnection.
 * ``auto_content_length=False`` so the Java GC receives TextMessages, not BytesMessages.
+* ``TCP_NODELAY`` on the broker socket: a command is often answered by two or three
+  frames in a row, and Nagle's algorithm held the second one until the broker's delayed
+  ACK (~40 ms) -- issue 14.  The broker side needs ``transport.tcpNoDelay=true`` too.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections import deque
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import stomp
 from twisted.internet.defer import Deferred
@@ -34,10 +49,17 @@ from twisted.logger import Logger
 from ..core.broker_messages import BrokerMessage
 from ..ports import Clock, DelayedCall, ThreadHandoff
 from .link import BrokerEndpoint, LinkDownError, LinkStatus, MessageHandler, StatusHandler
+from .stomp_support import Batches as _Batches
+from .stomp_support import StompPyLog as _StompPyLog
+from .stomp_support import no_delay as _no_delay
 
-__all__ = ["Backoff", "StompLink"]
+__all__ = ["HEARTBEAT_RECEIVE_SCALE", "Backoff", "StompLink"]
 
 log = Logger()
+
+#: How many heartbeat intervals of silence from the broker end the connection: ActiveMQ's
+#: gaps reach 2 intervals (see the module docstring), plus one of slack for a busy machine.
+HEARTBEAT_RECEIVE_SCALE = 3.0
 
 
 @dataclass(frozen=True)
@@ -52,30 +74,6 @@ class Backoff:
 
 ConnectionFactory = Callable[..., Any]
 _STOP = object()
-T = TypeVar("T")
-
-
-class _Batches(Generic[T]):
-    """Items put on any thread reach ``deliver`` on the reactor thread, in order, in
-    batches: the reactor is woken only when no batch was already waiting for it."""
-
-    def __init__(self, reactor: ThreadHandoff, deliver: Callable[[list[T]], None]) -> None:
-        self._reactor, self._deliver = reactor, deliver
-        self._items: deque[T] = deque()
-        self._lock = threading.Lock()
-
-    def put(self, item: T) -> None:
-        with self._lock:
-            wake = not self._items
-            self._items.append(item)
-        if wake:
-            self._reactor.callFromThread(self._flush)
-
-    def _flush(self) -> None:
-        with self._lock:
-            batch = list(self._items)
-            self._items.clear()
-        self._deliver(batch)
 
 
 class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
@@ -84,21 +82,44 @@ class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
     def __init__(self, link: StompLink, generation: int) -> None:
         self.link = link
         self.generation = generation
+        self.conn: Any = None
+        #: The broker's reason when it answered CONNECT with ERROR (bad login, ...).
+        self.refused = ""
 
     def on_message(self, frame: Any) -> None:
         self.link._enqueue(self.generation, frame.headers, frame.body)
 
     def on_error(self, frame: Any) -> None:
+        message = frame.headers.get("message", "")
+        self.refused = self.refused or message or str(frame.body or "").strip()[:500]
         self.link._reactor.callFromThread(self.link._broker_error, self.generation,
-                                          frame.headers.get("message", ""), frame.body)
+                                          message, frame.body)
 
     def on_disconnected(self) -> None:
+        # On a heartbeat timeout stomp.py closes the socket first, so this (on the
+        # receiver thread) may arrive before on_heartbeat_timeout: look at the clock.
+        reason = (self._heartbeat_overdue() or _StompPyLog.take()
+                  or "the broker closed the connection")
         self.link._reactor.callFromThread(self.link._lost, self.generation,
-                                          "connection to the broker lost")
+                                          f"connection to the broker lost: {reason}")
 
     def on_heartbeat_timeout(self) -> None:
+        reason = self._heartbeat_overdue() or "broker heartbeat missed"
         self.link._reactor.callFromThread(self.link._lost, self.generation,
-                                          "broker heartbeat missed (broker hung or unreachable)")
+                                          f"connection to the broker lost: {reason}")
+
+    def _heartbeat_overdue(self) -> str:
+        """The heartbeat timeout stomp.py acted on, or "" (no heartbeats, or in time)."""
+        try:
+            beat = self.conn.get_listener("protocol-listener")
+            last, limit = float(beat.received_heartbeat), float(beat.receive_sleep)
+        except Exception:  # not connected yet, heartbeats off, or a stomp.py without them
+            return ""
+        silent = time.monotonic() - last
+        if not limit or silent <= limit:
+            return ""
+        return (f"heartbeat timeout: nothing from the broker for {silent:.2f} s "
+                f"(limit {limit:.2f} s; broker hung or unreachable)")
 
 
 class StompLink:
@@ -118,6 +139,7 @@ class StompLink:
         self._backoff = backoff or Backoff()
         self._ca_certs = ca_certs
         self._factory = connection_factory or stomp.Connection12
+        _StompPyLog.install()
         self._subs: list[tuple[str, MessageHandler]] = []
         self._status: list[StatusHandler] = []
         self._error_handlers: list[Callable[[str], None]] = []
@@ -130,6 +152,8 @@ class StompLink:
         self._retry: DelayedCall | None = None
         self._started: Deferred[None] | None = None
         self._inbox: _Batches[tuple[int, dict[str, str], str]] = _Batches(reactor, self._drain)
+        #: Messages of the connection being opened that came before it reported up.
+        self._early: list[tuple[int, dict[str, str], str]] = []
         self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._done: _Batches[tuple[Deferred[Any], bool, Any]] = _Batches(reactor,
                                                                          self._complete)
@@ -217,20 +241,35 @@ class StompLink:
 
     def _complete(self, batch: list[tuple[Deferred[Any], bool, Any]]) -> None:
         for d, ok, value in batch:
-            if ok:
-                d.callback(value)
-            else:
-                d.errback(value)
+            try:
+                if ok:
+                    d.callback(value)
+                else:
+                    d.errback(value)
+            except Exception:  # one broken completion must not strand the rest
+                log.failure("completing a broker call failed")
 
     def _open(self, generation: int) -> str:
         hosts = [(e.host, e.port) for e in self.endpoints]
         conn = self._factory(hosts, heartbeats=self._heartbeats, auto_content_length=False,
+                             heart_beat_receive_scale=HEARTBEAT_RECEIVE_SCALE,
                              reconnect_attempts_max=1, reconnect_sleep_initial=0.1)
         if any(e.tls for e in self.endpoints):
             conn.set_ssl(for_hosts=[(e.host, e.port) for e in self.endpoints if e.tls],
                          ca_certs=self._ca_certs)
-        conn.set_listener("siebel-gateway", _Listener(self, generation))
-        conn.connect(self._user, self._password, wait=True)
+        listener = _Listener(self, generation)
+        listener.conn = conn
+        conn.set_listener("siebel-gateway", listener)
+        _StompPyLog.take()  # only what this attempt logs explains its failure
+        try:
+            conn.connect(self._user, self._password, wait=True)
+        except Exception as exc:
+            # stomp.py raises a bare ConnectFailedException; the reason is in its log
+            # (TLS: CERTIFICATE_VERIFY_FAILED, refused, reset) or in the broker's ERROR.
+            why = ("the broker refused the login: " + listener.refused if listener.refused
+                   else _StompPyLog.take() or str(exc) or type(exc).__name__)
+            raise ConnectionError(why) from exc
+        _no_delay(conn)
         for i, (destination, _handler) in enumerate(self._subs):
             conn.subscribe(destination, id=str(i), ack="auto")
         self._conn = conn
@@ -243,38 +282,64 @@ class StompLink:
         self._inbox.put((generation, dict(headers), body))
 
     def _drain(self, batch: list[tuple[int, dict[str, str], str]]) -> None:
-        for generation, headers, body in batch:
+        for item in batch:
+            generation, headers, body = item
             if generation != self._generation:
                 continue
-            try:
-                handler = self._subs[int(headers.get("subscription", "-1"))][1]
-            except (ValueError, IndexError):
-                log.warn("message for unknown subscription {sub!r} dropped",
-                         sub=headers.get("subscription"))
+            if not self._up:
+                # Subscribed, but the connection's completion has not reached the reactor
+                # yet: a queued message (a Hello waiting for the GC) arrives first.  Its
+                # handler could not answer (publish refuses while down): hold it until the
+                # link reports itself up.
+                self._early.append(item)
                 continue
-            try:
-                message = BrokerMessage(destination=headers.get("destination", "/queue/?"),
-                                        body=body if isinstance(body, str) else str(body),
-                                        headers=headers)
-            except ValueError as exc:
-                log.warn("unusable broker message refused: {error}", error=str(exc))
-                continue
-            try:
-                handler(message)
-            except Exception:
-                log.failure("handler for {destination} failed", destination=message.destination)
+            self._deliver(headers, body)
+
+    def _deliver(self, headers: dict[str, str], body: str) -> None:
+        try:
+            handler = self._subs[int(headers.get("subscription", "-1"))][1]
+        except (ValueError, IndexError):
+            log.warn("message for unknown subscription {sub!r} dropped",
+                     sub=headers.get("subscription"))
+            return
+        try:
+            message = BrokerMessage(destination=headers.get("destination", "/queue/?"),
+                                    body=body if isinstance(body, str) else str(body),
+                                    headers=headers)
+        except ValueError as exc:
+            log.warn("unusable broker message refused: {error}", error=str(exc))
+            return
+        try:
+            handler(message)
+        except Exception:
+            log.failure("handler for {destination} failed", destination=message.destination)
 
     # -- connection state (reactor thread) ---------------------------------------------
 
     def _connect(self) -> None:
+        """The retry timer's callback: whatever goes wrong, a next attempt is scheduled."""
         self._retry = None
         if self._stopping:
             return
-        self._generation += 1
-        generation = self._generation
-        d = self._call(lambda: self._open(generation))
-        d.addCallbacks(lambda broker: self._connected(generation, broker),
-                       lambda f: self._failed(generation, f.getErrorMessage()))
+        try:
+            self._generation += 1
+            self._early.clear()
+            generation = self._generation
+            d = self._call(lambda: self._open(generation))
+            d.addCallbacks(lambda broker: self._connected(generation, broker),
+                           lambda f: self._failed(generation, f.getErrorMessage()))
+            d.addErrback(self._unexpected, generation)
+        except Exception as exc:
+            log.failure("broker link: starting a connection attempt failed")
+            self._schedule(f"connection attempt failed: {exc}")
+
+    def _unexpected(self, failure: Any, generation: int) -> None:
+        """A bug in the connected/failed path: logged, and the link keeps trying."""
+        log.failure("broker link: handling a connection attempt failed", failure)
+        if generation == self._generation and not self._stopping and self._retry is None:
+            self._up = False
+            self._generation += 1
+            self._schedule("internal error after a connection attempt")
 
     def _connected(self, generation: int, broker: str) -> None:
         if generation != self._generation or self._stopping:
@@ -282,11 +347,15 @@ class StompLink:
         self._up, self._attempt, self.broker = True, 0, broker
         recovered, self._was_up = self._was_up, True
         log.info("broker link up: {broker}", broker=broker)
+        started, self._started = self._started, None
         self._notify(LinkStatus(up=True, reason=f"connected to {broker}", broker=broker,
                                 recovered=recovered))
-        started, self._started = self._started, None
         if started is not None:
             started.callback(None)
+        early, self._early = self._early, []
+        for gen, headers, body in early:  # now their handlers can answer
+            if gen == self._generation and self._up:
+                self._deliver(headers, body)
 
     def _failed(self, generation: int, reason: str) -> None:
         if generation != self._generation or self._stopping:
@@ -300,10 +369,12 @@ class StompLink:
         self._up = False
         self._generation += 1  # whatever the dead connection still delivers is ignored
         log.warn("broker link down: {reason}", reason=reason)
+        self._schedule(reason)  # first: nothing a status handler does can prevent it
         self._notify(LinkStatus(up=False, reason=reason))
-        self._schedule(reason)
 
     def _schedule(self, reason: str) -> None:
+        if self._retry is not None and self._retry.active():
+            self._retry.cancel()
         delay = self._backoff.delay(self._attempt)
         self._attempt += 1
         log.info("broker link: {reason}; retrying in {delay:.2f} s", reason=reason, delay=delay)
@@ -316,8 +387,16 @@ class StompLink:
         text = message or body.strip() or "unspecified broker error"
         log.error("broker refused a frame: {text}", text=text)
         for handler in list(self._error_handlers):
-            handler(text)
+            try:
+                handler(text)
+            except Exception:
+                log.failure("broker error handler {handler!r} failed", handler=handler)
 
     def _notify(self, status: LinkStatus) -> None:
+        """Every status handler runs, whatever the ones before it raised."""
         for handler in list(self._status):
-            handler(status)
+            try:
+                handler(status)
+            except Exception:
+                log.failure("broker link status handler {handler!r} failed ({status})",
+                            handler=handler, status=status.reason)

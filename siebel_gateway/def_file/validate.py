@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from .matching import FilterSpecError, compile_filter_spec
 from .model import DefModel, EventHandler, Param, Section, parse_bool, parse_int
-from .problems import Problem, Severity, did_you_mean
+from .problems import NameIndex, Problem, Severity, did_you_mean
 from .schema import LOG_KEYS, Form, SectionSchema, ValueType
 
 __all__ = ["check_structure", "validate"]
@@ -39,6 +39,7 @@ class _Validator:
     def __init__(self, model: DefModel) -> None:
         self.model = model
         self.problems: list[Problem] = []
+        self._indexes: dict[int, NameIndex] = {}  # id of a target mapping -> its index
 
     def add(self, severity: Severity, line: int, column: int, message: str) -> None:
         self.problems.append(Problem(file=self.model.path, line=line, column=column,
@@ -165,9 +166,12 @@ class _Validator:
             return
         if p.value in targets:
             return
-        near = [n for n in targets if n.casefold() == p.value.casefold()]
-        hint = f" (did you mean '{near[0]}'? names are case-sensitive)" if near else \
-            did_you_mean(p.value, targets)
+        index = self._indexes.get(id(targets))
+        if index is None:  # one per kind of section, built at the first unresolved name
+            index = self._indexes[id(targets)] = NameIndex(targets)
+        twin = index.case_twin(p.value)
+        hint = f" (did you mean '{twin}'? names are case-sensitive)" if twin else \
+            index.hint(p.value)
         self.error_at(p, f"{owner.header} {p.key} refers to [{target_type}:{p.value}], "
                          f"which does not exist{hint}", value=True)
 

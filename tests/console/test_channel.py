@@ -161,3 +161,84 @@ def test_unreadable_script_files_are_named(tmp_path: Path) -> None:
     (tmp_path / "bin.txt").write_bytes(b"\xff\xfe")
     with pytest.raises(ScriptError, match="not UTF-8"):
         read_script(tmp_path / "bin.txt")
+
+
+@pytest.mark.parametrize(("records", "view", "log", "description"), [
+    (0, None, "IncomingCallContactNotFound", "Inbound call from unknown number 4155550100"),
+    (1, "Contact Detail View", "IncomingCallContactFound", "Inbound call from 4155550100 to "
+                                                           "8005550100"),
+    (3, "Contact List View", "IncomingCallMultipleContacts",
+     "Inbound call from 4155550100 (several contacts match)"),
+])
+def test_log_singlelog_and_multilog_follow_the_record_count(
+        records: int, view: str | None, log: str, description: str) -> None:
+    """[EventResponse:ANIPopResponse] has all three: SingleLog for one record, MultiLog
+    (with MultiView) for several, and the general Log when nothing matches."""
+    clock = [1_000.0]
+    ch = Channel(UCCE, records=records, wall=lambda: clock[0])
+    a = AgentView("1001", service="svc-2")
+    ring = ch.callback(a, "HandleEvent", {"name": "EventRinging", "fields": [
+        ["TrackingID", "77"], ["CallType", "INBOUND"], ["ANI", "4155550100"],
+        ["DNIS", "8005550100"]]})
+    text = "\n".join(ring.lines)
+    assert "-> ANIPopResponse" in text
+    assert (f"screen pop: {view}" in text) if view else ("screen pop" not in text)
+    assert f"activity log {log}" in text
+    assert ring.event is not None and ring.event.plan is not None
+    assert ring.event.plan.log == log
+    clock[0] += 75
+    ended = ch.callback(a, "HandleEvent", {"name": "EventReleased", "fields": [
+        ["TrackingID", "77"], ["CallType", "INBOUND"], ["ANI", "4155550100"],
+        ["DNIS", "8005550100"]]})
+    lines = ended.lines
+    assert f"call 77 ended after 75 s; activity (Action) by {log}:" in "\n".join(lines)
+    assert f"    Description = {description}" in lines
+    assert "    ACD Call Duration = 00:01:15" in lines
+
+
+MULTI_ONLY = """\
+[Siebel]
+CommServerVersion = "7.0"
+[Profile:P]
+Driver = "D"
+[Driver:D]
+Channel Type = "Voice"
+[EventHandler:Ring]
+DeviceEvent = "EventRinging"
+Profile = "P"
+Response = "Pop"
+Order = "1"
+[EventResponse:Pop]
+QueryBusObj = "Contact"
+QueryBusComp = "Contact"
+QuerySpec = "'Work Phone #'='{ANI}'"
+SingleView = "Contact Detail View"
+MultiLog = "SeveralLog"
+Log = "GeneralLog"
+[EventLog:SeveralLog]
+BusComp = "Action"
+LogField.Description = "one of several for {ANI}"
+[EventLog:GeneralLog]
+BusComp = "Action"
+LogField.Description = "general {ANI}"
+"""
+
+
+def test_multilog_without_multiview_pops_the_single_view_and_a_missing_branch_log_falls_back(
+        ) -> None:
+    model = parse_text(MULTI_ONLY, "multi.def").model
+    several = Channel(model, records=2)
+    a = AgentView("1001", service="s")
+    out = several.callback(a, "HandleEvent", {"name": "EventRinging", "fields": [
+        ["TrackingID", "5"], ["ANI", "4085550100"]]})
+    text = "\n".join(out.lines)
+    assert "screen pop: Contact Detail View" in text and "activity log SeveralLog" in text
+    end = several.callback(a, "HandleEvent", {"name": "EventReleased", "fields": [
+        ["TrackingID", "5"], ["ANI", "4085550100"]]})
+    assert "    Description = one of several for 4085550100" in end.lines
+    # one record, but no SingleLog: the general Log records the call
+    single = Channel(model, records=1)
+    b = AgentView("1002", service="t")
+    out = single.callback(b, "HandleEvent", {"name": "EventRinging", "fields": [
+        ["TrackingID", "6"], ["ANI", "4085550101"]]})
+    assert "activity log GeneralLog" in "\n".join(out.lines)

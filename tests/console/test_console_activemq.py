@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ..driver.test_e2e_activemq import start
+from ..driver.test_e2e_activemq import Lab, lab, start  # noqa: F401 (lab: a fixture)
 from ..driver.test_serve_cli import TEMPLATES
 from ..netutil import free_port
 from .test_console_cli import cli
@@ -60,3 +60,24 @@ def test_the_demo_on_activemq(broker_stomp: tuple[str, int], tmp_path: Path) -> 
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert done.stdout.splitlines()[0].startswith(f"demo: UCCE shift on stomp://{host}:{port}")
     assert done.stdout.splitlines()[-1].startswith("demo: every step behaved")
+
+
+def test_invoke_command_ex_make_call_over_the_wire(lab: Lab) -> None:  # noqa: F811
+    """Siebel's InvokeCommandEx (commandType 1 = make call) on a real socket, through
+    ActiveMQ to the simulator and back; commandType 2 (send message) is refused."""
+    a = lab.agent("1005")
+    a.login()
+    if lab.flavour == "ucce":
+        assert a.invoke("ChangeNotReadyState", ReasonCode="2") == {"code": 0}
+        a.c.wait_event("EventAgentNotReady")
+    r = a.c.call("InvokeCommandEx", service=a.service, cmdTrackId="ex1", commandType=1,
+                 params=[["PhoneNumber", "4085550177"]])
+    assert r == {"code": 0}, r
+    dial = a.c.wait_event("EventDialing", CallType="OUTBOUND")
+    assert dial["fields"]["OtherParty"] == "4085550177"
+    a.c.wait_event("EventEstablished", TrackingID=dial["trackingId"])
+    refused = a.c.call("InvokeCommandEx", service=a.service, cmdTrackId="ex2", commandType=2,
+                       params=[["Text", "hello"]])
+    assert refused["code"] != 0 and "command type 2 is not supported" in refused["error"]
+    assert a.invoke("ReleaseCall") == {"code": 0}
+    a.c.wait_event("EventReleased", TrackingID=dial["trackingId"])

@@ -164,7 +164,8 @@ def test_missing_login_parameters_are_named() -> None:
     assert a.invoke("LogIn", AgentId="1001") == {"code": 1, "error": "LogIn needs AgentPin"}
     r = a.invoke("LogIn", AgentId="10,01", AgentPin="x", Extension="2001")
     assert r == {"code": 1, "error": "LogIn: AgentId contains a character the telephony "
-                                     "link cannot carry"}
+                                     "link cannot carry (, # and | are the Generic "
+                                     "Connector's delimiters; a DTMF # cannot be sent)"}
 
 
 def test_commands_before_login_are_refused_with_text() -> None:

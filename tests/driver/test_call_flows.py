@@ -181,7 +181,8 @@ def test_dtmf_and_its_refusal_by_the_gc_come_back_with_the_command_id() -> None:
     assert names(a.take()) == []  # the GC answers DTMF only when it fails
     assert a.invoke("SendDTMF", Digits="12#") == {
         "code": 1, "error": "SendDTMF: Digits contains a character the telephony link cannot "
-                            "carry"}
+                            "carry (, # and | are the Generic Connector's delimiters; a DTMF # "
+                            "cannot be sent)"}
     a.invoke("SendDTMF", Digits="9X")
     [err] = [c["params"] for c in a.take() if c["method"] == "HandleError"]
     assert err["cmdTrackId"] == f"c{a.cmd}"
