@@ -27,6 +27,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--trace", metavar="FILE", help="record both edges as JSON Lines")
     p.add_argument("--log-file", metavar="FILE", help="log here instead of standard error")
     p.add_argument("--log-format", choices=("text", "json"), default="text")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow a non-loopback Listen address with neither TLS nor an SCS "
+                        "client token ([Server] AuthTokenFile/AuthTokenEnv)")
     p.set_defaults(func=run)
 
 
@@ -107,6 +110,20 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         broker_password = settings.broker_password()
     except (OSError, KeyError) as exc:
         raise StartError(f"{settings.path} [Broker]: {exc}") from None
+    try:
+        token = settings.auth_token()
+    except (OSError, KeyError, ValueError) as exc:
+        text = exc.args[0] if isinstance(exc, KeyError) else \
+            f"cannot read the SCS client token: {exc}" if isinstance(exc, OSError) else exc
+        raise StartError(f"{settings.path} [Server]: {text}") from None
+    if not (settings.tls_certificate or token or _loopback(settings.listen_host)
+            or getattr(args, "insecure", False)):
+        raise StartError(
+            f"refusing to listen on {settings.listen_host}:{settings.listen_port}: it is not a "
+            "loopback address and the SCS port has neither TLS ([Server] TlsCertificate, "
+            "TlsKey) nor a client token ([Server] AuthTokenFile or AuthTokenEnv), so anyone "
+            "who can reach it could log any agent in or out. Configure one of them, or pass "
+            "--insecure to accept that on a trusted network.")
     options = GatewayOptions(command_timeout=settings.command_timeout,
                              heartbeat=settings.heartbeat,
                              clock_skew_warning=settings.clock_skew_warning,
@@ -114,7 +131,18 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     encrypt = (lambda pw: encrypt_password(pw, key)) if key is not None else None
     return {"settings": settings, "dialect": dialect, "catalog": catalog, "options": options,
             "encrypt": encrypt, "broker_password": broker_password, "key": key,
-            "flavour": driver.flavour}
+            "flavour": driver.flavour, "token": token}
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -155,7 +183,7 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
     from twisted.internet import ssl
     from twisted.internet.error import CannotListenError
 
-    from .adapters.gateway_service import GatewayService, ScsServerFactory
+    from .adapters.gateway_service import GatewayService, ScsLimits, ScsServerFactory
     from .adapters.stomp_link import StompLink
     from .core.gateway import GatewayCore
     from .gc.codec import GcCodec
@@ -194,7 +222,11 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
                              f"{exc.strerror or exc}") from None
         parts["trace"] = tap
     service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap)
-    factory = ScsServerFactory(service)
+    factory = ScsServerFactory(service, ScsLimits(
+        max_connections=settings.max_connections, idle_timeout=settings.idle_timeout,
+        output_pause=settings.output_pause_bytes, output_close=settings.output_close_bytes,
+        token=ready.get("token")))
+    parts["scs_factory"] = factory
     try:
         if settings.tls_certificate:
             try:
@@ -202,6 +234,12 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
                                                            settings.tls_certificate)
             except Exception as exc:
                 raise StartError(f"TLS certificate/key cannot be used: {exc}") from None
+            if settings.tls_client_ca:
+                try:
+                    _require_client_certificates(context, settings.tls_client_ca)
+                except Exception as exc:
+                    raise StartError(f"{settings.path} [Server] TlsClientCa "
+                                     f"{settings.tls_client_ca} cannot be used: {exc}") from None
             port = reactor.listenSSL(settings.listen_port, factory, context,
                                      interface=settings.listen_host)
         else:
@@ -213,6 +251,19 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
     service.start()
     parts.update(service=service, listening=port, port=port.getHost().port)
     return parts
+
+
+def _require_client_certificates(factory: Any, ca_file: str) -> None:
+    """Mutual TLS: a client without a certificate signed by ``ca_file`` fails the
+    handshake (``[Server] TlsClientCa``)."""
+    from OpenSSL import SSL
+
+    def verify(_conn: Any, _cert: Any, _errno: int, _depth: int, ok: int) -> bool:
+        return bool(ok)
+
+    context = factory.getContext()
+    context.load_verify_locations(ca_file)
+    context.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, verify)
 
 
 def _embedded(reactor: Any, ready: dict[str, Any], parts: dict[str, Any]) -> Any:
