@@ -175,7 +175,51 @@ def _start_logging(out: TextIO, fmt: str) -> None:
     from twisted.logger import globalLogBeginner, jsonFileLogObserver, textFileLogObserver
 
     observer: Any = jsonFileLogObserver(out) if fmt == "json" else textFileLogObserver(out)
-    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+    name = getattr(out, "name", "the log")
+    globalLogBeginner.beginLoggingTo([cast(Any, TolerantObserver(observer, str(name)))],
+                                     redirectStandardIO=False)
+
+
+class TolerantObserver:
+    """A log observer whose write failures (a full disk) cost only the lines: one warning
+    on standard error when they start, a count of lost lines in the log when writing works
+    again.  (Twisted would otherwise drop them without a word.)"""
+
+    def __init__(self, inner: Any, name: str, err: TextIO | None = None) -> None:
+        self.inner, self.name, self.err = inner, name, err
+        #: Log lines lost since the start (a metric).
+        self.lost = 0
+        self._lost_now = 0
+        self._why = ""
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self._lost_now:
+            import time
+
+            from twisted.logger import LogLevel
+
+            summary = {"log_format": "{n} log lines were lost here (the log could not be "
+                       "written: {why})", "n": self._lost_now, "why": self._why,
+                       "log_level": LogLevel.warn, "log_namespace": "siebel_gateway",
+                       "log_time": time.time(), "log_system": "-"}
+            if not self._emit(summary):
+                return
+            self._lost_now = 0
+        self._emit(event)
+
+    def _emit(self, event: dict[str, Any]) -> bool:
+        try:
+            self.inner(event)
+            return True
+        except OSError as exc:
+            self.lost += 1
+            self._lost_now += 1
+            if self._lost_now == 1:
+                self._why = exc.strerror or str(exc)
+                print(f"siebel-gateway: cannot write {self.name} ({self._why}); log lines "
+                      "are dropped and counted until writing works again",
+                      file=self.err or sys.stderr, flush=True)
+            return False
 
 
 def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> dict[str, Any]:

@@ -28,7 +28,8 @@ __all__ = ["Divergence", "Line", "ReplayReport", "Trace", "TraceError", "load_tr
            "replay"]
 
 _ANNOTATIONS = ("mono", "wall", "agent", "service")
-_KNOWN = INPUTS | {("scs", "out"), ("gc", "out"), ("timer", "start"), ("timer", "cancel")}
+_KNOWN = INPUTS | {("scs", "out"), ("gc", "out"), ("timer", "start"), ("timer", "cancel"),
+                   ("trace", "gap")}
 _LOG_LEVELS = frozenset({"debug", "info", "warn", "error", "critical"})
 
 
@@ -129,6 +130,11 @@ def replay(trace: Trace) -> ReplayReport:
         raise TraceError(f"{trace.path}: part {part} of a rotated trace; the gateway's state "
                          "before it is not recorded, so only the first part (the oldest file) "
                          "can be replayed")
+    gap = next((line for line in trace.lines if line.record.get("edge") == "trace"), None)
+    if gap is not None:
+        raise TraceError(f"{trace.path}:{gap.number}: the gateway could not write "
+                         f"{gap.record.get('lost')} lines here ({gap.record.get('why')}); a "
+                         "trace with a gap cannot be replayed")
     try:
         core = core_from_config(trace.start.get("config") or {})
     except ConfigError as exc:
