@@ -1,7 +1,9 @@
 """Record both edges of the gateway, and every other input of its core, as JSON Lines.
 
-The line format is in ``trace/records.py``.  Passwords never reach the file: ``AgentPin``/
-``Password`` parameters of SCS requests are written as ``***``, and the password field of GC
+The line format is in ``trace/records.py``.  Passwords never reach the file: the value of
+every key whose name contains ``pin`` or ``password`` (any case, any prefix), in every
+object and ``[key, value]`` list of every line, and LogIn's ``stringParam`` are written as
+``***`` (``records.redact``), and the password field of GC
 Connect/Login bodies is ``***`` unless it is Triple-DES encrypted (then the encrypted form
 is kept, as the seed's driver logs do).  The file rotates by size: FILE -> FILE.1 -> ... ->
 FILE.5; each part starts with the ``start`` line (``part`` > 1 marks a continuation, which
@@ -34,6 +36,7 @@ from .records import (
     Annotator,
     effect_record,
     gc_record,
+    redact,
     redact_params,
     request_record,
 )
@@ -80,14 +83,14 @@ class TraceWriter:
         if file.tell() == 0:
             start = {"kind": "start", "trace": FORMAT, "part": self.part,
                      "mono": round(self.monotonic(), 6), "wall": time.time(),
-                     "config": self.config}
+                     "config": redact(self.config)}
             file.write(_dumps(start) + "\n")
         return file
 
     def _write(self, record: dict[str, Any], now: float) -> None:
         try:
             record = {"mono": round(self.monotonic(), 6), "wall": now,
-                      **self.annotator.annotate(record)}
+                      **redact(self.annotator.annotate(record))}
             line = _dumps(record)
         except Exception as exc:  # a record that cannot be shown is a recorder defect
             self._failed(f"cannot encode a {record.get('edge')} line: {exc!r}")

@@ -22,7 +22,7 @@ from ..core.effects import Effect
 from ..core.gateway import GatewayCore
 from ..core.scs_wire import RpcError, WireError, parse_line
 from .config import ConfigError, core_from_config
-from .records import FORMAT, INPUTS, effect_record, is_input
+from .records import FORMAT, INPUTS, effect_record, is_input, redact
 
 __all__ = ["Divergence", "Line", "ReplayReport", "Trace", "TraceError", "load_trace",
            "replay"]
@@ -158,7 +158,8 @@ def _as_json(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _normal(core: GatewayCore, record: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in record.items() if k not in _ANNOTATIONS}
+    # secrets masked by the recorder's rule on both sides (idempotent on recorded lines)
+    out = {k: redact(v) for k, v in record.items() if k not in _ANNOTATIONS}
     if out.get("edge") == "log":
         out["text"] = str(out.get("text", "")).split("\n", 1)[0]
     elif out.get("edge") == "gc" and out.get("dir") == "out":
