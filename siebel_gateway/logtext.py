@@ -10,10 +10,11 @@ are logged, the rest counted and summed up in one line when the interval is over
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["PEER_TEXT_LIMIT", "RateLimit", "peer_text"]
+__all__ = ["PEER_TEXT_LIMIT", "RateLimit", "emit_log", "log_fields", "peer_text"]
 
 PEER_TEXT_LIMIT = 200
 
@@ -31,8 +32,9 @@ def _escape(ch: str) -> str:
     return ch
 
 
-def peer_text(value: object, limit: int = PEER_TEXT_LIMIT) -> str:
-    """``value`` as one safe, bounded log fragment: ``'abc'``, or ``'abc…' (10000 chars)``.
+def peer_text(value: object, limit: int = PEER_TEXT_LIMIT, *, quote: bool = True) -> str:
+    """``value`` as one safe, bounded log fragment: ``'abc'``, or ``'abc…' (10000 chars)``
+    (without the quotes when ``quote`` is false).
 
     Bytes are decoded as UTF-8 with bad bytes shown as ``\\xNN``; other objects by ``str``.
     """
@@ -44,7 +46,8 @@ def peer_text(value: object, limit: int = PEER_TEXT_LIMIT) -> str:
     if size > limit:
         text = text[:limit]
     shown = "".join(_escape(c) for c in text)
-    return f"'{shown}…' ({size} chars)" if size > limit else f"'{shown}'"
+    q = "'" if quote else ""
+    return f"{q}{shown}…{q} ({size} chars)" if size > limit else f"{q}{shown}{q}"
 
 
 @dataclass
@@ -68,9 +71,10 @@ class RateLimit:
     interval: float = 60.0
     _kinds: dict[str, _Kind] = field(default_factory=dict)
 
-    def allow(self, kind: str) -> tuple[bool, int]:
-        """(log it?, how many of this kind were suppressed since the last logged one)."""
-        now = self.clock()
+    def allow(self, kind: str, now: float | None = None) -> tuple[bool, int]:
+        """(log it?, how many of this kind were suppressed since the last logged one).
+        ``now`` overrides the clock (a sans-IO caller passes the time it was given)."""
+        now = self.clock() if now is None else now
         state = self._kinds.get(kind)
         if state is None or now - state.window_start >= self.interval:
             suppressed = state.suppressed if state is not None else 0
@@ -91,3 +95,29 @@ class RateLimit:
     def _forget(self, now: float) -> None:
         for k in [k for k, s in self._kinds.items() if now - s.window_start >= self.interval]:
             del self._kinds[k]
+
+
+#: Log fields that are multi-line on purpose (the gateway's own, never a peer's).
+_KEEP = frozenset({"traceback"})
+
+
+def log_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """Every text field bounded and escaped (``peer_text`` without quotes), so a value a
+    peer chose can neither flood nor forge a log line."""
+    return {k: peer_text(v, quote=False) if isinstance(v, str) and k not in _KEEP else v
+            for k, v in fields.items()}
+
+
+def emit_log(logger: Any, level: str, text: str, fields: Mapping[str, Any],
+             limit: RateLimit) -> None:
+    """Log one line from the core: fields made safe, warnings and errors rate-limited by
+    their format (the kind: "GC event refused: {reason}" from a flood counts as one)."""
+    suffix = ""
+    if level in ("warn", "error", "critical"):
+        allowed, suppressed = limit.allow(text)
+        if not allowed:
+            return
+        if suppressed:
+            suffix = (f" ({suppressed} more like it were not logged in the last "
+                      f"{limit.interval:g} s)")
+    getattr(logger, level)(text + suffix, **log_fields(fields))

@@ -21,6 +21,7 @@ from ..core.broker_messages import BrokerMessage
 from ..core.effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
 from ..core.gateway import GatewayCore
 from ..core.scs_wire import Request, WireError, encode
+from ..logtext import RateLimit, emit_log
 from ..ports import Clock
 from .link import BrokerLink, LinkStatus
 from .scs_server import ScsLimits, ScsProtocol, ScsServerFactory
@@ -80,6 +81,8 @@ class GatewayService:
         self.tap: TraceTap = tap or NoTrace()
         self.connections: dict[int, ScsProtocol] = {}
         self.timers: dict[str, Any] = {}
+        #: Warnings a peer can repeat (a flood of refused GC events) are rate-limited.
+        self.log_limit = RateLimit(clock=clock.seconds)
         self._next_connection = 0
         link.subscribe(core.codec.event_destination, self.on_broker_message)
         link.on_status(self.on_link_status)
@@ -157,7 +160,7 @@ class GatewayService:
             elif isinstance(e, CancelTimer):
                 self._cancel(e.key)
             elif isinstance(e, Log):
-                getattr(log, e.level)(e.text, **e.fields)
+                emit_log(log, e.level, e.text, e.fields, self.log_limit)
         for transport in written:
             send_now(transport)
 
