@@ -43,6 +43,16 @@ AUTH_METHOD = "Authenticate"
 #: JSON-RPC "server error" code of the lines this edge writes before it closes.
 SERVER_ERROR = -32000
 INVALID_HANDLE = 4
+_INTERNAL = -32603
+_DEFECT_TEXT = "internal error while handling this line; the gateway log has the details"
+#: How every response line starts (scs_wire's encoder and ``_line`` keep this key order).
+_RESPONSE = b'{"jsonrpc":"2.0","id":'
+
+
+class _Defect:
+    """A line the decoder raised on: answered -32603 in its turn."""
+
+    id = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +116,7 @@ class ScsServerFactory(Factory):
         self.warnings = RateLimit(clock=service.clock.seconds, burst=5, interval=60.0)
         #: What this edge refused or cut, for an operator (and metrics).
         self.counts: dict[str, int] = {"refused": 0, "idle_closed": 0, "overflow_closed": 0,
-                                       "auth_failed": 0, "paused": 0}
+                                       "auth_failed": 0, "paused": 0, "defects": 0}
 
     def buildProtocol(self, addr: Any) -> ScsProtocol:  # noqa: N802 (Twisted)
         return ScsProtocol(self.service, self)
@@ -134,7 +144,8 @@ class ScsProtocol(Protocol):
         self.completed = False  # a request reached the core (or the token was right)
         self.paused = self.closing = self.refused = False
         self._cut = False  # closed for unread output: nothing more is written
-        self._queue: deque[Request | WireError] = deque()
+        self._queue: deque[Request | WireError | _Defect] = deque()
+        self._answers = 0  # response lines written (results and errors), for the guard
         self._draining = False
         self._pre = bytearray()  # before authentication: bytes of an unfinished line
         self._idle: Any = None
@@ -199,8 +210,28 @@ class ScsProtocol(Protocol):
             if rest is None:
                 return
             data = rest
-        self._queue.extend(self.decoder.feed(data))
+        # One line at a time: a line the decoder cannot cope with (a defect) then costs
+        # that line only, not the lines before it in the same read.
+        pieces = data.split(b"\n")
+        for i, piece in enumerate(pieces):
+            chunk = piece + b"\n" if i < len(pieces) - 1 else piece
+            if not chunk:
+                continue
+            try:
+                self._queue.extend(self.decoder.feed(chunk))
+            except Exception:
+                self._defect("reading a line")
+                self._queue.append(_Defect())
         self._drain()
+
+    def _defect(self, doing: str) -> None:
+        """Log the exception being handled (rate-limited: a peer can repeat the line)."""
+        self.server.counts["defects"] += 1
+        allowed, suppressed = self.server.warnings.allow("defect")
+        if allowed:
+            more = f" ({suppressed} more like it were not logged)" if suppressed else ""
+            log.failure("gateway defect on SCS connection {n} while {doing}; the connection "
+                        "goes on" + more, n=self.connection, doing=doing)
 
     def _drain(self) -> None:
         if self._draining:
@@ -209,10 +240,22 @@ class ScsProtocol(Protocol):
         try:
             while self._queue and not self.paused and not self.closing:
                 item = self._queue.popleft()
+                if isinstance(item, _Defect):
+                    self.send(_error(None, _INTERNAL, _DEFECT_TEXT))
+                    continue
                 if isinstance(item, Request) and not self.completed:
                     self.completed = True
                     self._stop_idle()
-                self.service.line_items(self.connection, [item])
+                before = self._answers
+                try:
+                    self.service.line_items(self.connection, [item])
+                except Exception:
+                    # the core answers its own defects with -32603; this is the last guard,
+                    # so one line never costs the connection and its agents
+                    self._defect(f"handling {getattr(item, 'method', 'a line')}")
+                    if self._answers == before:
+                        rid = item.id if _usable_id(item.id) else None
+                        self.send(_error(rid, _INTERNAL, _DEFECT_TEXT))
         finally:
             self._draining = False
 
@@ -293,6 +336,8 @@ class ScsProtocol(Protocol):
             return
         transport = cast(Any, self.transport)
         transport.write(data)
+        if data.startswith(_RESPONSE):
+            self._answers += 1
         limit = self.limits.output_close
         if limit and not self.closing:
             unread = unread_output(transport)
