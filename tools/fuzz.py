@@ -240,8 +240,13 @@ class Connection:
                       connectString="", params=[])["driver"]
         s = self.call("s", "RequestService", driver=d, connectString="",
                       params=[["AgentId", "1001"], ["Extension", "2001"]])["service"]
-        r = self.call("l", "InvokeCommand", service=s, cmdTrackId="l", name="LogIn",
-                      stringParam="", params=[["AgentPin", "secret1001"]])
+        deadline = time.monotonic() + 30
+        while True:  # until the GC is available (a real broker: the simulator answers Hello)
+            r = self.call("l", "InvokeCommand", service=s, cmdTrackId="l", name="LogIn",
+                          stringParam="", params=[["AgentPin", "secret1001"]])
+            if r.get("code") != 6 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         if r.get("code") != 0:
             raise SystemExit(f"fuzz: agent 1001 cannot log in: {r}")
         return str(s)
