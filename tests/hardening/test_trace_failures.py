@@ -14,7 +14,6 @@ import pytest
 from twisted.logger import globalLogPublisher
 
 from siebel_gateway.cli import main
-from siebel_gateway.core.scs_wire import Request
 from siebel_gateway.trace.record import TraceWriter
 
 from ..driver.harness import Rig
@@ -79,14 +78,14 @@ def test_the_trace_resumes_after_the_disk_had_room_again_and_marks_the_gap(
     disk = _Disk(writer._file)
     writer._file = disk  # type: ignore[assignment]
     for n in range(5):
-        writer.timer_fired(f"lost:{n}", 2.0)
+        writer.link(False, f"lost:{n}", False, 2.0)
     assert writer.lost == 5
     disk.full = False
     now[0] += 2  # the next attempt opens the file again
-    writer.timer_fired("kept", 3.0)
+    writer.link(True, "kept", False, 3.0)
     writer.close()
     lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert [ln.get("key") for ln in lines if ln.get("edge") == "timer"] == ["kept"]
+    assert [ln.get("reason") for ln in lines if ln.get("edge") == "link"] == ["kept"]
     gap = next(ln for ln in lines if ln.get("edge") == "trace")
     assert gap["dir"] == "gap" and gap["lost"] == 5 and "No space" in gap["why"]
     assert main(["trace", "show", str(path)]) == 0
@@ -101,10 +100,12 @@ def test_the_trace_resumes_after_the_disk_had_room_again_and_marks_the_gap(
 def test_a_lone_surrogate_is_traced_escaped_not_raised(tmp_path: Path) -> None:
     path = tmp_path / "gw.jsonl"
     writer = TraceWriter(path)
-    writer.scs_in(3, Request("x\ud800", "APIVersion", {"note": "\udfff!"}), 1.0)
+    writer.opened(3, "peer\ud800", 1.0)  # today: UnicodeEncodeError out of the tap
+    writer.link(False, "broker said \udfff!", False, 1.0)
     writer.close()
-    line = json.loads(path.read_text().splitlines()[-1])
-    assert line["msg"]["id"] == "x\ud800" and writer.lost == 0
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines[-2]["peer"] == "peer\ud800" and lines[-1]["reason"] == "broker said \udfff!"
+    assert writer.lost == 0
 
 
 def test_serve_on_a_full_disk_keeps_serving_and_says_so_once(tmp_path: Path) -> None:
