@@ -29,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--trace", metavar="FILE", help="record both edges as JSON Lines")
     p.add_argument("--log-file", metavar="FILE", help="log here instead of standard error")
     p.add_argument("--log-format", choices=("text", "json"), default="text")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow a non-loopback Listen address with neither TLS nor an SCS "
+                        "client token ([Server] AuthTokenFile/AuthTokenEnv)")
     p.set_defaults(func=run)
 
 
@@ -120,6 +123,20 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     except (OSError, KeyError) as exc:
         why = exc.args[0] if isinstance(exc, KeyError) else exc  # KeyError's str() quotes
         raise StartError(f"{settings.path} [Monitor]: {why}") from None
+    try:
+        token = settings.auth_token()
+    except (OSError, KeyError, ValueError) as exc:
+        text = exc.args[0] if isinstance(exc, KeyError) else \
+            f"cannot read the SCS client token: {exc}" if isinstance(exc, OSError) else exc
+        raise StartError(f"{settings.path} [Server]: {text}") from None
+    if not (settings.tls_certificate or token or _loopback(settings.listen_host)
+            or getattr(args, "insecure", False)):
+        raise StartError(
+            f"refusing to listen on {settings.listen_host}:{settings.listen_port}: it is not a "
+            "loopback address and the SCS port has neither TLS ([Server] TlsCertificate, "
+            "TlsKey) nor a client token ([Server] AuthTokenFile or AuthTokenEnv), so anyone "
+            "who can reach it could log any agent in or out. Configure one of them, or pass "
+            "--insecure to accept that on a trusted network.")
     options = GatewayOptions(command_timeout=settings.command_timeout,
                              heartbeat=settings.heartbeat,
                              clock_skew_warning=settings.clock_skew_warning,
@@ -127,7 +144,19 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     encrypt = (lambda pw: encrypt_password(pw, key)) if key is not None else None
     return {"settings": settings, "dialect": dialect, "catalog": catalog, "options": options,
             "encrypt": encrypt, "broker_password": broker_password, "key": key,
-            "flavour": driver.flavour, "monitor_token": monitor_token}
+            "flavour": driver.flavour, "monitor_token": monitor_token,
+            "token": token}
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.casefold() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def run(args: argparse.Namespace) -> int:
@@ -166,7 +195,51 @@ def _start_logging(out: TextIO, fmt: str) -> None:
     from twisted.logger import globalLogBeginner, jsonFileLogObserver, textFileLogObserver
 
     observer: Any = jsonFileLogObserver(out) if fmt == "json" else textFileLogObserver(out)
-    globalLogBeginner.beginLoggingTo([observer], redirectStandardIO=False)
+    name = getattr(out, "name", "the log")
+    globalLogBeginner.beginLoggingTo([cast(Any, TolerantObserver(observer, str(name)))],
+                                     redirectStandardIO=False)
+
+
+class TolerantObserver:
+    """A log observer whose write failures (a full disk) cost only the lines: one warning
+    on standard error when they start, a count of lost lines in the log when writing works
+    again.  (Twisted would otherwise drop them without a word.)"""
+
+    def __init__(self, inner: Any, name: str, err: TextIO | None = None) -> None:
+        self.inner, self.name, self.err = inner, name, err
+        #: Log lines lost since the start (a metric).
+        self.lost = 0
+        self._lost_now = 0
+        self._why = ""
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self._lost_now:
+            import time
+
+            from twisted.logger import LogLevel
+
+            summary = {"log_format": "{n} log lines were lost here (the log could not be "
+                       "written: {why})", "n": self._lost_now, "why": self._why,
+                       "log_level": LogLevel.warn, "log_namespace": "siebel_gateway",
+                       "log_time": time.time(), "log_system": "-"}
+            if not self._emit(summary):
+                return
+            self._lost_now = 0
+        self._emit(event)
+
+    def _emit(self, event: dict[str, Any]) -> bool:
+        try:
+            self.inner(event)
+            return True
+        except OSError as exc:
+            self.lost += 1
+            self._lost_now += 1
+            if self._lost_now == 1:
+                self._why = exc.strerror or str(exc)
+                print(f"siebel-gateway: cannot write {self.name} ({self._why}); log lines "
+                      "are dropped and counted until writing works again",
+                      file=self.err or sys.stderr, flush=True)
+            return False
 
 
 def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> dict[str, Any]:
@@ -174,7 +247,7 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
     from twisted.internet import ssl
     from twisted.internet.error import CannotListenError
 
-    from .adapters.gateway_service import GatewayService, ScsServerFactory
+    from .adapters.gateway_service import GatewayService, ScsLimits, ScsServerFactory
     from .adapters.stomp_link import StompLink
     from .core.gateway import GatewayCore
     from .gc.codec import GcCodec
@@ -219,7 +292,11 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
         parts["monitor_tap"] = watcher = monitor_tap()
         tap = Tee(tap, watcher) if tap is not None else watcher
     service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap)
-    factory = ScsServerFactory(service)
+    factory = ScsServerFactory(service, ScsLimits(
+        max_connections=settings.max_connections, idle_timeout=settings.idle_timeout,
+        output_pause=settings.output_pause_bytes, output_close=settings.output_close_bytes,
+        token=ready.get("token")))
+    parts["scs_factory"] = factory
     try:
         if settings.tls_certificate:
             try:
@@ -227,6 +304,12 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
                                                            settings.tls_certificate)
             except Exception as exc:
                 raise StartError(f"TLS certificate/key cannot be used: {exc}") from None
+            if settings.tls_client_ca:
+                try:
+                    _require_client_certificates(context, settings.tls_client_ca)
+                except Exception as exc:
+                    raise StartError(f"{settings.path} [Server] TlsClientCa "
+                                     f"{settings.tls_client_ca} cannot be used: {exc}") from None
             port = reactor.listenSSL(settings.listen_port, factory, context,
                                      interface=settings.listen_host)
         else:
@@ -238,6 +321,19 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
     service.start()
     parts.update(service=service, listening=port, port=port.getHost().port)
     return parts
+
+
+def _require_client_certificates(factory: Any, ca_file: str) -> None:
+    """Mutual TLS: a client without a certificate signed by ``ca_file`` fails the
+    handshake (``[Server] TlsClientCa``)."""
+    from OpenSSL import SSL
+
+    def verify(_conn: Any, _cert: Any, _errno: int, _depth: int, ok: int) -> bool:
+        return bool(ok)
+
+    context = factory.getContext()
+    context.load_verify_locations(ca_file)
+    context.set_verify(SSL.VERIFY_PEER | SSL.VERIFY_FAIL_IF_NO_PEER_CERT, verify)
 
 
 def _embedded(reactor: Any, ready: dict[str, Any], parts: dict[str, Any]) -> Any:

@@ -1,6 +1,8 @@
 """The gateway's runtime settings: a DEF-syntax file (``def_templates/gateway.def``).
 
-    [Server]            Listen, TlsCertificate, TlsKey, MaxLineBytes
+    [Server]            Listen, TlsCertificate, TlsKey, MaxLineBytes, TlsClientCa,
+                        AuthTokenFile, AuthTokenEnv, MaxConnections, IdleTimeoutSeconds,
+                        OutputPauseBytes, OutputCloseBytes
     [Broker]            Url, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
                         CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds
@@ -27,7 +29,9 @@ from .def_file.validate import check_structure
 __all__ = ["GatewaySettings", "load_settings", "parse_listen"]
 
 _SECTIONS = {
-    "Server": ("Listen", "TlsCertificate", "TlsKey", "MaxLineBytes"),
+    "Server": ("Listen", "TlsCertificate", "TlsKey", "MaxLineBytes", "TlsClientCa",
+               "AuthTokenFile", "AuthTokenEnv", "MaxConnections", "IdleTimeoutSeconds",
+               "OutputPauseBytes", "OutputCloseBytes"),
     "Broker": ("Url", "User", "PasswordEnv", "PasswordFile", "CaCertificates", "HeartbeatMs"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
                          "CommandTimeoutSeconds", "HeartbeatSeconds",
@@ -50,6 +54,13 @@ class GatewaySettings:
     tls_certificate: str = ""
     tls_key: str = ""
     max_line: int = 1 << 20
+    tls_client_ca: str = ""
+    auth_token_file: str = ""
+    auth_token_env: str = ""
+    max_connections: int = 1000
+    idle_timeout: float = 60.0
+    output_pause_bytes: int = 1 << 20
+    output_close_bytes: int = 64 << 20
     broker_url: str = "memory://"
     broker_endpoints: tuple[BrokerEndpoint, ...] = (BrokerEndpoint("memory"),)
     broker_user: str = ""
@@ -109,6 +120,27 @@ class GatewaySettings:
             return value
         return None
 
+    def auth_token(self) -> str | None:
+        """The SCS client token, read at start (``None``: no token asked); raises
+        ``OSError``/``KeyError``/``ValueError`` with a message that never holds the token."""
+        if self.auth_token_file:
+            value = Path(self.auth_token_file).read_text(encoding="utf-8").strip()
+            where = f"file {self.auth_token_file}"
+        elif self.auth_token_env:
+            import os
+
+            env = os.environ.get(self.auth_token_env)
+            if env is None:
+                raise KeyError(f"environment variable {self.auth_token_env} (SCS client "
+                               "token) is not set")
+            value, where = env.strip(), f"environment variable {self.auth_token_env}"
+        else:
+            return None
+        if len(value) < 16:
+            raise ValueError(f"the SCS client token in {where} is shorter than 16 "
+                             "characters; use a long random one (e.g. openssl rand -hex 32)")
+        return value
+
 
 def parse_listen(text: str) -> tuple[str, int]:
     host, sep, port = text.strip().rpartition(":")
@@ -120,6 +152,10 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("Server", "MaxLineBytes"): ("max_line", int, 1024, 1 << 30),
+    ("Server", "MaxConnections"): ("max_connections", int, 1, 1_000_000),
+    ("Server", "IdleTimeoutSeconds"): ("idle_timeout", float, 0.1, 86_400),
+    ("Server", "OutputPauseBytes"): ("output_pause_bytes", int, 4096, 1 << 40),
+    ("Server", "OutputCloseBytes"): ("output_close_bytes", int, 4096, 1 << 40),
     ("Broker", "HeartbeatMs"): ("broker_heartbeat_ms", int, 0, 600_000),
     ("GenericConnector", "CommandExpirySeconds"): ("command_expiry", float, 0, 86_400),
     ("GenericConnector", "CommandTimeoutSeconds"): ("command_timeout", float, 0.1, 3_600),
@@ -129,6 +165,8 @@ _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
 }
 _TEXTS = {
     ("Server", "TlsCertificate"): "tls_certificate", ("Server", "TlsKey"): "tls_key",
+    ("Server", "TlsClientCa"): "tls_client_ca", ("Server", "AuthTokenFile"): "auth_token_file",
+    ("Server", "AuthTokenEnv"): "auth_token_env",
     ("Broker", "User"): "broker_user", ("Broker", "PasswordEnv"): "broker_password_env",
     ("Broker", "PasswordFile"): "broker_password_file",
     ("Broker", "CaCertificates"): "ca_certificates",
@@ -144,7 +182,8 @@ _TEXTS = {
     ("Monitor", "AdminTokenEnv"): "monitor_token_env",
 }
 _PATHS = ("TlsCertificate", "TlsKey", "PasswordFile", "CaCertificates", "Dialect",
-          "SecurePasswordKeyFile", "Directory", "File", "AdminTokenFile")
+          "SecurePasswordKeyFile", "Directory", "File", "AdminTokenFile", "TlsClientCa",
+          "AuthTokenFile")
 
 
 def load_settings(path: str | Path) -> GatewaySettings:
@@ -201,6 +240,16 @@ def load_settings(path: str | Path) -> GatewaySettings:
         err(1, 1, "[Server] TlsCertificate and TlsKey go together: give both or neither")
     if bool(values.get("monitor_tls_certificate")) != bool(values.get("monitor_tls_key")):
         err(1, 1, "[Monitor] TlsCertificate and TlsKey go together: give both or neither")
+    if values.get("tls_client_ca") and not values.get("tls_certificate"):
+        err(1, 1, "[Server] TlsClientCa (client certificates) needs TlsCertificate and TlsKey "
+                  "(the gateway's own TLS)")
+    if values.get("auth_token_file") and values.get("auth_token_env"):
+        err(1, 1, "[Server] AuthTokenFile and AuthTokenEnv: give one or neither")
+    pause = values.get("output_pause_bytes", GatewaySettings.output_pause_bytes)
+    close = values.get("output_close_bytes", GatewaySettings.output_close_bytes)
+    if isinstance(pause, int) and isinstance(close, int) and close <= pause:
+        err(1, 1, f"[Server] OutputCloseBytes ({close}) must be larger than OutputPauseBytes "
+                  f"({pause}): a connection is paused first, closed only past the second bound")
     if any(p.severity is Severity.ERROR for p in problems):
         raise DefFileError([p for p in problems if p.severity is Severity.ERROR])
     return GatewaySettings(**values)  # type: ignore[arg-type]

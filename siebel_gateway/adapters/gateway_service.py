@@ -14,19 +14,20 @@ from typing import Any, cast
 from typing import Protocol as Protocol_
 
 from twisted.internet import tcp
-from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..core.broker_messages import BrokerMessage
 from ..core.effects import CancelTimer, Effect, Key, Log, Publish, StartTimer, ToScs
 from ..core.gateway import GatewayCore
-from ..core.scs_wire import LineDecoder, Request, WireError, encode
+from ..core.scs_wire import Request, WireError, encode
+from ..logtext import RateLimit, emit_log
 from ..ports import Clock
 from .link import BrokerLink, LinkStatus
+from .scs_server import ScsLimits, ScsProtocol, ScsServerFactory
 
-__all__ = ["GatewayService", "NoTrace", "ScsProtocol", "ScsServerFactory", "TraceTap",
-           "send_now"]
+__all__ = ["GatewayService", "NoTrace", "ScsLimits", "ScsProtocol", "ScsServerFactory",
+           "TraceTap", "send_now"]
 
 log = Logger(namespace="siebel_gateway")
 
@@ -80,6 +81,8 @@ class GatewayService:
         self.tap: TraceTap = tap or NoTrace()
         self.connections: dict[int, ScsProtocol] = {}
         self.timers: dict[Key, Any] = {}
+        #: Warnings a peer can repeat (a flood of refused GC events) are rate-limited.
+        self.log_limit = RateLimit(clock=clock.seconds)
         self._next_connection = 0
         link.subscribe(core.codec.event_destination, self.on_broker_message)
         link.on_status(self.on_link_status)
@@ -146,7 +149,7 @@ class GatewayService:
                 proto = self.connections.get(e.connection)
                 if proto is not None:
                     transport = proto.transport
-                    cast(Any, transport).write(encode(e.message))
+                    proto.send(encode(e.message))
                     if transport not in written:
                         written.append(transport)
             elif isinstance(e, Publish):
@@ -157,7 +160,7 @@ class GatewayService:
             elif isinstance(e, CancelTimer):
                 self._cancel(e.key)
             elif isinstance(e, Log):
-                getattr(log, e.level)(e.text, **e.fields)
+                emit_log(log, e.level, e.text, e.fields, self.log_limit)
         for transport in written:
             send_now(transport)
 
@@ -188,38 +191,3 @@ def send_now(transport: object) -> None:
     if (isinstance(transport, tcp.Connection) and transport.connected
             and not transport.disconnecting):
         cast(Any, transport).doWrite()
-
-
-class ScsProtocol(Protocol):
-    """One SCS connection: bytes -> LineDecoder -> the gateway core."""
-
-    def __init__(self, service: GatewayService) -> None:
-        self.service = service
-        self.decoder = LineDecoder(service.max_line)
-        self.connection = 0
-
-    def connectionMade(self) -> None:  # noqa: N802 (Twisted)
-        transport = cast(Any, self.transport)
-        peer = transport.getPeer()
-        where = f"{peer.host}:{peer.port}" if hasattr(peer, "port") else str(peer)
-        self.connection = self.service.connection_made(self, where)
-        # Callbacks are small writes that follow a result: without TCP_NODELAY, Nagle holds
-        # them until the client's delayed ACK (40 ms on Linux) -- measured in bench_roundtrip.
-        if hasattr(transport, "setTcpNoDelay"):
-            transport.setTcpNoDelay(True)
-        log.info("SCS connection {n} from {peer}", n=self.connection, peer=str(peer))
-
-    def dataReceived(self, data: bytes) -> None:  # noqa: N802 (Twisted)
-        self.service.line_items(self.connection, self.decoder.feed(data))
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
-        log.info("SCS connection {n} closed", n=self.connection)
-        self.service.connection_lost(self.connection)
-
-
-class ScsServerFactory(Factory):
-    def __init__(self, service: GatewayService) -> None:
-        self.service = service
-
-    def buildProtocol(self, addr: Any) -> ScsProtocol:  # noqa: N802 (Twisted)
-        return ScsProtocol(self.service)

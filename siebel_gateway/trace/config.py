@@ -4,7 +4,8 @@ that wrote the trace, and the core built back from it.
 Shipped resources (the default GC dialect, the shipped texts) are *not* copied into the
 trace: a golden trace must show a change in them as a diff.  A site's own dialect file and
 locale texts are copied, so a field trace replays with the site's settings anywhere.
-Secrets are not: driver parameters named like passwords are written as ``***``, and the
+Secrets are not: driver parameters named like passwords (``records.redact``) are written as
+``***``, and the
 Triple-DES key is only said to exist (replay compares password fields masked).
 """
 
@@ -18,7 +19,7 @@ from ..core.gateway import GatewayCore, GatewayOptions
 from ..gc.codec import GcCodec
 from ..gc.dialect import load_dialect
 from ..locales import load_catalog, locale_files
-from .records import SECRET_PARAMS
+from .records import redact
 
 __all__ = ["ConfigError", "core_from_config", "trace_config"]
 
@@ -30,8 +31,7 @@ class ConfigError(ValueError):
 def trace_config(*, codec: GcCodec, options: GatewayOptions, secure_password: bool,
                  dialect_file: str = "", locale_dir: str = "") -> dict[str, Any]:
     opts = asdict(options)
-    opts["driver_defaults"] = [[k, "***" if k.rpartition(":")[2].casefold() in SECRET_PARAMS
-                                else v] for k, v in options.driver_defaults]
+    opts["driver_defaults"] = redact([[k, v] for k, v in options.driver_defaults])
     config: dict[str, Any] = {
         "queue": codec.queue, "client_destination": codec.client_destination,
         "command_expiry": codec.command_expiry, "options": opts,

@@ -1,21 +1,31 @@
 """Record both edges of the gateway, and every other input of its core, as JSON Lines.
 
-The line format is in ``trace/records.py``.  Passwords never reach the file: ``AgentPin``/
-``Password`` parameters of SCS requests are written as ``***``, and the password field of GC
+The line format is in ``trace/records.py``.  Passwords never reach the file: the value of
+every key whose name contains ``pin`` or ``password`` (any case, any prefix), in every
+object and ``[key, value]`` list of every line, and LogIn's ``stringParam`` are written as
+``***`` (``records.redact``), and the password field of GC
 Connect/Login bodies is ``***`` unless it is Triple-DES encrypted (then the encrypted form
 is kept, as the seed's driver logs do).  The file rotates by size: FILE -> FILE.1 -> ... ->
 FILE.5; each part starts with the ``start`` line (``part`` > 1 marks a continuation, which
 ``trace show`` reads and ``trace replay`` refuses: the core's earlier state is not in it).
+
+Recording never gets in the gateway's way: when a line cannot be written (a full disk, a
+removed directory) the line is dropped and counted, one warning is logged, and writing is
+tried again at most once a second; when it works again a ``trace gap`` line says how many
+lines are missing (``trace replay`` refuses a trace with a gap; ``trace show`` shows it).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+
+from twisted.logger import Logger
 
 from ..core.broker_messages import BrokerMessage
 from ..core.effects import Effect, Key
@@ -26,6 +36,7 @@ from .records import (
     Annotator,
     effect_record,
     gc_record,
+    redact,
     redact_params,
     request_record,
 )
@@ -33,6 +44,18 @@ from .records import (
 __all__ = ["SECRET_PARAMS", "TraceWriter", "redact_params"]
 
 KEEP = 5
+RETRY_SECONDS = 1.0
+
+log = Logger(namespace="siebel_gateway")
+
+
+def _dumps(record: dict[str, Any]) -> str:
+    try:
+        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
+        line.encode("utf-8")
+        return line
+    except UnicodeEncodeError:  # a lone surrogate from a peer: keep it, escaped
+        return json.dumps(record, separators=(",", ":"), default=str)
 
 
 class TraceWriter:
@@ -48,27 +71,74 @@ class TraceWriter:
         self.config = dict(config or {})
         self.annotator = Annotator(*not_agents)
         self.part = 1
-        self._file: TextIO = self._open()
+        #: Lines that could not be written since the trace started (a metric).
+        self.lost = 0
+        self._lost_now = 0  # since the last line that was written
+        self._why = ""
+        self._retry_at = 0.0
+        self._file: TextIO | None = self._open()
 
     def _open(self) -> TextIO:
         file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 (kept open)
         if file.tell() == 0:
             start = {"kind": "start", "trace": FORMAT, "part": self.part,
                      "mono": round(self.monotonic(), 6), "wall": time.time(),
-                     "config": self.config}
-            file.write(json.dumps(start, ensure_ascii=False, separators=(",", ":")) + "\n")
+                     "config": redact(self.config)}
+            file.write(_dumps(start) + "\n")
         return file
 
     def _write(self, record: dict[str, Any], now: float) -> None:
-        record = {"mono": round(self.monotonic(), 6), "wall": now,
-                  **self.annotator.annotate(record)}
-        line = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str)
-        self._file.write(line + "\n")
-        self._file.flush()
-        if self._file.tell() >= self.max_bytes:
-            self._rotate()
+        try:
+            record = {"mono": round(self.monotonic(), 6), "wall": now,
+                      **redact(self.annotator.annotate(record))}
+            line = _dumps(record)
+        except Exception as exc:  # a record that cannot be shown is a recorder defect
+            self._failed(f"cannot encode a {record.get('edge')} line: {exc!r}")
+            return
+        if self._file is None:
+            if self.monotonic() < self._retry_at:
+                self._failed("")
+                return
+            try:
+                self._file = self._open()
+            except OSError as exc:
+                self._failed(exc.strerror or str(exc))
+                return
+        try:
+            if self._lost_now:
+                gap = {"mono": round(self.monotonic(), 6), "wall": now, "edge": "trace",
+                       "dir": "gap", "lost": self._lost_now, "why": self._why}
+                self._file.write(_dumps(gap) + "\n")
+            self._file.write(line + "\n")
+            self._file.flush()
+            if self._lost_now:
+                log.info("trace {path}: writing again; {n} lines were lost",
+                         path=str(self.path), n=self._lost_now)
+                self._lost_now = 0
+            if self._file.tell() >= self.max_bytes:
+                self._rotate()
+        except OSError as exc:
+            self._drop_file()
+            self._failed(exc.strerror or str(exc))
+
+    def _failed(self, why: str) -> None:
+        self.lost += 1
+        self._lost_now += 1
+        if why and self._lost_now == 1:
+            self._why = why
+            log.warn("trace {path}: cannot write ({why}); trace lines are dropped and "
+                     "counted until writing works again (tried once a second)",
+                     path=str(self.path), why=why)
+        self._retry_at = self.monotonic() + RETRY_SECONDS
+
+    def _drop_file(self) -> None:
+        file, self._file = self._file, None
+        if file is not None:
+            with contextlib.suppress(OSError):  # its buffer is lost with the failed line
+                file.close()
 
     def _rotate(self) -> None:
+        assert self._file is not None
         self._file.close()
         for n in range(KEEP - 1, 0, -1):
             older = self.path.with_name(f"{self.path.name}.{n}")
@@ -79,7 +149,7 @@ class TraceWriter:
         self._file = self._open()
 
     def close(self) -> None:
-        self._file.close()
+        self._drop_file()
 
     # -- the TraceTap interface (adapters/gateway_service.py) ------------------------------
 

@@ -35,12 +35,16 @@ from ..core.effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
 from ..core.scs_wire import Request, WireError
 
 __all__ = ["FORMAT", "INPUTS", "SECRET_PARAMS", "Annotator", "effect_record", "gc_record",
-           "is_input", "obj", "redact_params", "render_log", "request_record"]
+           "is_input", "is_secret_key", "obj", "redact", "redact_params", "render_log",
+           "request_record"]
 
 FORMAT = 1
 INPUTS = frozenset({("scs", "in"), ("scs", "close"), ("gc", "in"), ("gc", "failed"),
                     ("link", "up"), ("link", "down"), ("timer", "fire"), ("scs", "open")})
 SECRET_PARAMS = frozenset({"agentpin", "password", "pin"})
+#: A key whose name contains one of these (any case, any prefix) holds a secret.
+SECRET_PARTS = ("pin", "password")
+MASK = "***"
 
 
 def obj(value: Any) -> dict[str, Any]:
@@ -52,19 +56,44 @@ def is_input(record: Mapping[str, Any]) -> bool:
     return (record.get("edge"), record.get("dir")) in INPUTS
 
 
+def is_secret_key(key: object) -> bool:
+    """``Password``, ``Driver:Password``, ``Service:AgentPin``, ``agent_pin``, ...: any key
+    whose name contains ``pin`` or ``password`` in any case (a rule, not a list, so a new
+    parameter or prefix cannot slip through; ``Shipping`` is masked too, on the safe side)."""
+    if not isinstance(key, str):
+        return False
+    folded = key.casefold()
+    return any(part in folded for part in SECRET_PARTS)
+
+
+#: Values a secret-named key may hold that are settings, not secrets (UseSecurePassword).
+_FLAGS = frozenset({"true", "false", "y", "n", "yes", "no"})
+
+
+def _masked(value: Any) -> Any:
+    # nothing to hide in these, and replay must see a missing value or a flag as it was
+    if value is None or isinstance(value, bool) or value == "" or \
+            (isinstance(value, str) and value.casefold() in _FLAGS):
+        return value
+    return MASK
+
+
+def redact(value: Any) -> Any:
+    """``value`` with the value of every secret key shown as ``***``: in every object
+    (``{"Password": ...}``) and every ``[key, value]`` pair of every list, at any depth."""
+    if isinstance(value, dict):
+        return {k: _masked(v) if is_secret_key(k) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        if len(value) == 2 and is_secret_key(value[0]) and not isinstance(value[1],
+                                                                          list | dict):
+            return [value[0], _masked(value[1])]
+        return [redact(v) for v in value]
+    return value
+
+
 def redact_params(params: Any) -> Any:
     """SCS request params with every password-like key/value pair shown as ``***``."""
-    if isinstance(params, dict):
-        return {k: redact_params(v) if k != "params" else _redact_kv(v)
-                for k, v in params.items()}
-    return params
-
-
-def _redact_kv(pairs: Any) -> Any:
-    if not isinstance(pairs, list | tuple):
-        return pairs
-    return [[k, "***" if isinstance(k, str) and k.casefold() in SECRET_PARAMS else v]
-            for k, v in pairs]
+    return redact(params)
 
 
 def request_record(connection: int, item: Request | WireError) -> dict[str, Any]:
@@ -72,8 +101,11 @@ def request_record(connection: int, item: Request | WireError) -> dict[str, Any]
     if isinstance(item, WireError):
         rec["msg"] = {"invalid": item.message, "id": item.id, "code": int(item.code)}
     else:
-        rec["msg"] = {"id": item.id, "method": item.method,
-                      "params": redact_params(dict(item.params))}
+        params = redact_params(dict(item.params))
+        if item.method == "InvokeCommand" and str(params.get("name", "")).casefold() == \
+                "login":  # LogIn's edit box is where an agent may type the PIN
+            params["stringParam"] = _masked(params.get("stringParam"))
+        rec["msg"] = {"id": item.id, "method": item.method, "params": params}
     return rec
 
 

@@ -22,13 +22,14 @@ from ..core.effects import Effect, Key
 from ..core.gateway import GatewayCore
 from ..core.scs_wire import RpcError, WireError, parse_line
 from .config import ConfigError, core_from_config
-from .records import FORMAT, INPUTS, effect_record, is_input
+from .records import FORMAT, INPUTS, effect_record, is_input, redact
 
 __all__ = ["Divergence", "Line", "ReplayReport", "Trace", "TraceError", "load_trace",
            "replay"]
 
 _ANNOTATIONS = ("mono", "wall", "agent", "service")
-_KNOWN = INPUTS | {("scs", "out"), ("gc", "out"), ("timer", "start"), ("timer", "cancel")}
+_KNOWN = INPUTS | {("scs", "out"), ("gc", "out"), ("timer", "start"), ("timer", "cancel"),
+                   ("trace", "gap")}
 _LOG_LEVELS = frozenset({"debug", "info", "warn", "error", "critical"})
 
 
@@ -129,6 +130,11 @@ def replay(trace: Trace) -> ReplayReport:
         raise TraceError(f"{trace.path}: part {part} of a rotated trace; the gateway's state "
                          "before it is not recorded, so only the first part (the oldest file) "
                          "can be replayed")
+    gap = next((line for line in trace.lines if line.record.get("edge") == "trace"), None)
+    if gap is not None:
+        raise TraceError(f"{trace.path}:{gap.number}: the gateway could not write "
+                         f"{gap.record.get('lost')} lines here ({gap.record.get('why')}); a "
+                         "trace with a gap cannot be replayed")
     try:
         core = core_from_config(trace.start.get("config") or {})
     except ConfigError as exc:
@@ -152,7 +158,8 @@ def _as_json(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _normal(core: GatewayCore, record: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in record.items() if k not in _ANNOTATIONS}
+    # secrets masked by the recorder's rule on both sides (idempotent on recorded lines)
+    out = {k: redact(v) for k, v in record.items() if k not in _ANNOTATIONS}
     if out.get("edge") == "log":
         out["text"] = str(out.get("text", "")).split("\n", 1)[0]
     elif out.get("edge") == "gc" and out.get("dir") == "out":

@@ -101,6 +101,8 @@ class Timeline:
                     self._a(agent).last_gc = (name, wall)
                 return f"GC    > {name}" + (f"  {msg.get('body')}" if not agent else "")
             return f"GC    < {self._gc_event(msg, agent, wall)}"
+        if edge == "trace":
+            return f"TRACE {r.get('lost')} lines not written here ({r.get('why')})"
         if edge == "link":
             return f"LINK  {direction}: {r.get('reason', '')}" + (
                 " (recovered)" if r.get("recovered") else "")
