@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .demo import add_parser as add_demo_parser
 
     add_demo_parser(sub)
+    from .shim.build import add_parser as add_shim_parser
+
+    add_shim_parser(sub)
     return parser
 
 
