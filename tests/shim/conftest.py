@@ -5,7 +5,7 @@ chooses), and run them against real gateways."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,7 @@ import pytest
 
 from siebel_gateway.shim.build import Options, build_fakecm, build_library
 
+from .fakecm import FakeCM
 from .lab import ShimLab
 
 
@@ -41,3 +42,21 @@ def lab(broker_stomp: tuple[str, int], tmp_path: Path) -> Iterator[ShimLab]:
         yield lab
     finally:
         lab.stop()
+
+
+@pytest.fixture
+def start_cm(shim: Built, tmp_path: Path) -> Iterator[Callable[..., FakeCM]]:
+    """Starts fake channel managers on the session's build; a test that fails leaves none
+    running."""
+    made: list[FakeCM] = []
+
+    def make(timeout: float = 30.0) -> FakeCM:
+        cm = FakeCM(shim.fakecm, shim.lib, tmp_path, timeout=timeout)
+        made.append(cm)
+        return cm
+
+    yield make
+    for cm in made:
+        if cm.proc.poll() is None:
+            cm.proc.kill()
+            cm.proc.wait()

@@ -37,6 +37,8 @@ class FakeCM:
         self.history: dict[str, list[dict[str, Any]]] = {}
         self.pending: dict[str, list[dict[str, Any]]] = {}
         self.violations: list[str] = []
+        #: one summary per agent of a ["stress", ...] command
+        self.stress_agents: list[dict[str, Any]] = []
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         loaded = self.results.get(timeout=timeout)
@@ -46,6 +48,9 @@ class FakeCM:
         assert self.proc.stdout is not None
         for raw in self.proc.stdout:
             msg = json.loads(raw)
+            if msg.get("r") == "stress-agent":
+                self.stress_agents.append(msg)
+                continue
             if "r" in msg:
                 self.results.put(msg)
                 continue

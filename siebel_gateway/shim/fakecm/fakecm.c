@@ -255,6 +255,7 @@ static ISC_RESULT cb_HandleEvent(ISC_CLIENT_HANDLE h, const ISC_STRING name,
     pthread_mutex_lock(&s->m);
     for (i = 0; s->agent[0] && fields && i < fields->len; i++)
         if (ascii_eq(fields->dataItems[i].paramName, "AgentId") &&
+            fields->dataItems[i].paramValue[0] != 0 &&
             !ascii_eq(fields->dataItems[i].paramValue, s->agent))
             s->foreign = 1;
     s->events = realloc(s->events, (s->nevents + 1) * sizeof *s->events);

@@ -293,7 +293,7 @@ static void deliver_link_down(sgw_service* s, struct ISC_CLIENT_INTERFACE ci, in
 static void deliver(sgw_driver* d, sgw_item* it) {
     sgw_service* s;
     struct ISC_CLIENT_INTERFACE ci;
-    int in_batch;
+    int in_batch, gone;
     const char* m = it->msg ? sgw_json_str(it->msg, "method") : NULL;
     sgw_lock(&g_lock);
     for (s = d->services; s; s = s->next)
@@ -320,10 +320,11 @@ static void deliver(sgw_driver* d, sgw_item* it) {
     }
 
     sgw_lock(&g_lock);
-    for (s = d->services; s; s = s->next) /* it may have been released from the callback */
-        if (s->id == it->svc_id) { s->busy--; break; }
+    s->busy--; /* released meanwhile: unlisted, but alive until busy drops to 0 */
+    gone = s->zombie && s->busy == 0;
     sgw_cond_broadcast(&g_cond);
     sgw_unlock(&g_lock);
+    if (gone) sgw_service_free(s); /* released from inside its own callback */
 }
 
 void sgw_dispatch_loop(void* arg) {

@@ -243,7 +243,7 @@ static sgw_service* service_live(const void* h, sgw_driver** drv) {
     return NULL;
 }
 
-static void service_free(sgw_service* s) {
+void sgw_service_free(sgw_service* s) {
     size_t i;
     free(s->gw);
     free(s->connect);
@@ -263,7 +263,7 @@ void sgw_driver_free(sgw_driver* d) {
     while (d->services) {
         sgw_service* s = d->services;
         d->services = s->next;
-        service_free(s);
+        sgw_service_free(s);
     }
     for (i = 0; i < d->naddr; i++) {
         free(d->hosts[i]);
@@ -497,18 +497,18 @@ EXTERN_C ISCAPI ISC_RESULT RequestService(
     s->ci = clntInterface;
     s->connect = sgw_utf16_to_utf8((const uint16_t*)connectString);
     s->params = copy_kv(datasetParams, &s->nparams);
-    if (!s->connect || !s->params) { service_free(s); return SC_EC_OUT_OF_MEMORY; }
+    if (!s->connect || !s->params) { sgw_service_free(s); return SC_EC_OUT_OF_MEMORY; }
     sgw_lock(&g_lock);
     if (!driver_live(d) || !d->gw) {
         sgw_unlock(&g_lock);
-        service_free(s);
+        sgw_service_free(s);
         return SC_EC_INVALID_HANDLE;
     }
     s->drv = d;
     s->id = ++g_next_service_id;
     gw_driver = strdup(d->gw);
     sgw_unlock(&g_lock);
-    if (!gw_driver) { service_free(s); return SC_EC_OUT_OF_MEMORY; }
+    if (!gw_driver) { sgw_service_free(s); return SC_EC_OUT_OF_MEMORY; }
     /* Listed before the request, so the callbacks that follow its result find it; it has no
      * gateway handle until the result arrives, so nothing is delivered to it before. */
     sgw_lock(&g_lock);
@@ -524,7 +524,7 @@ EXTERN_C ISCAPI ISC_RESULT RequestService(
             if (*pp == s) { *pp = s->next; break; }
         while (s->busy) sgw_cond_wait(&g_cond, &g_lock);
         sgw_unlock(&g_lock);
-        service_free(s);
+        sgw_service_free(s);
         return code;
     }
     *serviceHandle = (ISC_SERVICE_HANDLE)s;
@@ -699,7 +699,7 @@ EXTERN_C ISCAPI ISC_RESULT ReleaseISCServiceInstance(/* in */ ISC_SERVICE_HANDLE
     sgw_driver* d = NULL;
     sgw_service* s;
     sgw_service** pp;
-    int self;
+    int self, zombie;
     ISC_RESULT code = service_call(handle, "ReleaseISCServiceInstance", NULL);
     if (code == SC_EC_INVALID_HANDLE) {
         sgw_lock(&g_lock);
@@ -717,7 +717,9 @@ EXTERN_C ISCAPI ISC_RESULT ReleaseISCServiceInstance(/* in */ ISC_SERVICE_HANDLE
         if (*pp == s) { *pp = s->next; break; }
     /* the last call: wait for a callback to it still running elsewhere, then none follows */
     while (s->busy && !self) sgw_cond_wait(&g_cond, &g_lock);
+    zombie = s->busy != 0;
+    if (zombie) s->zombie = 1; /* called from its own callback: the dispatcher frees it */
     sgw_unlock(&g_lock);
-    service_free(s);
+    if (!zombie) sgw_service_free(s);
     return code; /* released here whatever the gateway said */
 }

@@ -49,7 +49,8 @@ typedef struct sgw_service {
     char* connect;
     sgw_kv* params;
     size_t nparams;
-    int busy;     /* a callback is running */
+    int busy;     /* a callback is running (or the reconnect is re-creating it) */
+    int zombie;   /* released from inside its own callback: freed when busy drops to 0 */
     int in_batch; /* BeginBatch delivered, EndBatch not yet */
     /* the last command cache, to disable it when the gateway is lost */
     char** cmd_names;
@@ -114,6 +115,7 @@ void sgw_on_callback(sgw_driver* d, sgw_json* msg);
 int sgw_resume(sgw_driver* d);
 void sgw_on_down(sgw_driver* d);
 void sgw_driver_free(sgw_driver* d);
+void sgw_service_free(sgw_service* s);
 
 typedef ISC_RESULT (*request_fn)(sgw_driver*, const char*, const char*, sgw_json**,
                                   sgw_service*);
