@@ -159,6 +159,18 @@ class ShimService:
             c["params"].get(k) == v for k, v in params.items()), method, timeout)
         return dict(c["params"])
 
+    def wait_seen(self, method: str, timeout: float | None = None, **params: Any) -> None:
+        """Waits until a callback like this has arrived at any time (nothing consumed)."""
+        deadline = time.monotonic() + (timeout or self.cm.timeout)
+        with self.cm.cond:
+            while not any(c["method"] == method and all(c["params"].get(k) == v
+                                                         for k, v in params.items())
+                          for c in self.cm.history.get(self.name, [])):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"{self.name}: no {method} {params} within the timeout")
+                self.cm.cond.wait(left)
+
     def history(self) -> list[dict[str, Any]]:
         with self.cm.cond:
             return list(self.cm.history.get(self.name, []))

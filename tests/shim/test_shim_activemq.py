@@ -105,7 +105,7 @@ def test_the_gateway_killed_and_started_again(start_cm: Callable[..., FakeCM],
 
     lab.start_gateway()
     a.wait_callback("CleanAllWorkItem", timeout=60)  # a new session: old work items are gone
-    a.wait_callback("ShowStatusText", text="Connection to the Siebel gateway restored")
+    a.wait_seen("ShowStatusText", text="Connection to the Siebel gateway restored")
     login(a, "1001")  # the same handle Siebel holds works on the new gateway session
     assert a.release() == 0
     assert cm.cmd("release_driver", "d")["code"] == 0

@@ -335,6 +335,7 @@ static void reader_loop(void* arg) {
             }
             backoff = BACKOFF_FIRST_MS;
             set_state(d, SGW_UP);
+            sgw_on_up(d);
             continue;
         }
         if (read_some(d, -1, 0, NULL, NULL) != 0) {

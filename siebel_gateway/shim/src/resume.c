@@ -82,8 +82,6 @@ static int recreate_services(sgw_driver* d, const sgw_json* keep, int clean) {
 int sgw_resume(sgw_driver* d) {
     char* session;
     char* gw;
-    size_t i, n;
-    long* ids;
     sgw_lock(&g_lock);
     session = d->session ? strdup(d->session) : NULL;
     gw = d->gw ? strdup(d->gw) : NULL;
@@ -122,8 +120,12 @@ int sgw_resume(sgw_driver* d) {
     if (sgw_create_driver(d, sgw_request_direct) != SC_EC_OK) return -1;
     if (recreate_services(d, NULL, 1) != 0) return -1;
 restored:
-    ids = open_services(d, &n);
+    return 0;
+}
+
+void sgw_on_up(sgw_driver* d) {
+    size_t i, n;
+    long* ids = open_services(d, &n);
     for (i = 0; ids && i < n; i++) sgw_enqueue(d, ids[i], SGW_LINK_UP, NULL, NULL);
     free(ids);
-    return 0;
 }

@@ -114,6 +114,8 @@ void sgw_on_callback(sgw_driver* d, sgw_json* msg);
 /* Re-establishes the driver and services on a fresh connection (reader thread); 0 when done. */
 int sgw_resume(sgw_driver* d);
 void sgw_on_down(sgw_driver* d);
+/* The connection is usable again: each service is told (after requests work again). */
+void sgw_on_up(sgw_driver* d);
 void sgw_driver_free(sgw_driver* d);
 void sgw_service_free(sgw_service* s);
 

@@ -49,11 +49,24 @@ char* sgw_utf16_to_utf8(const uint16_t* s) {
     return out;
 }
 
-/* Length of the sequence a lead byte starts, and its minimum value; 0 for a bad lead. */
-static int lead_info(unsigned char c, uint32_t* cp, uint32_t* min) {
-    if (c >= 0xC2 && c <= 0xDF) { *cp = c & 0x1F; *min = 0x80; return 2; }
-    if (c >= 0xE0 && c <= 0xEF) { *cp = c & 0x0F; *min = 0x800; return 3; }
-    if (c >= 0xF0 && c <= 0xF4) { *cp = c & 0x07; *min = 0x10000; return 4; }
+/* Length of the sequence a lead byte starts and the range its second byte must be in (which
+ * excludes overlong forms, surrogates and values past U+10FFFF); 0 for a bad lead. */
+static int lead_info(unsigned char c, uint32_t* cp, unsigned char* lo, unsigned char* hi) {
+    *lo = 0x80;
+    *hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) { *cp = c & 0x1Fu; return 2; }
+    if (c >= 0xE0 && c <= 0xEF) {
+        *cp = c & 0x0Fu;
+        if (c == 0xE0) *lo = 0xA0;
+        if (c == 0xED) *hi = 0x9F;
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        *cp = c & 0x07u;
+        if (c == 0xF0) *lo = 0x90;
+        if (c == 0xF4) *hi = 0x8F;
+        return 4;
+    }
     return 0;
 }
 
@@ -64,26 +77,28 @@ uint16_t* sgw_utf8_to_utf16(const char* str, size_t len) {
     if (!out) return NULL;
     while (i < len) {
         unsigned char c = s[i];
-        uint32_t cp, min;
+        uint32_t cp;
+        unsigned char lo, hi;
         int need, k;
         if (c < 0x80) {
             out[o++] = c;
             i++;
             continue;
         }
-        need = lead_info(c, &cp, &min);
+        need = lead_info(c, &cp, &lo, &hi);
         if (need == 0) {
             out[o++] = REPLACEMENT;
             i++;
             continue;
         }
         for (k = 1; k < need; k++) {
-            if (i + (size_t)k >= len || (s[i + (size_t)k] & 0xC0) != 0x80) break;
-            cp = (cp << 6) | (s[i + (size_t)k] & 0x3Fu);
+            unsigned char b = i + (size_t)k < len ? s[i + (size_t)k] : 0;
+            if (k == 1 ? (b < lo || b > hi) : (b & 0xC0) != 0x80) break;
+            cp = (cp << 6) | (b & 0x3Fu);
         }
-        if (k < need || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        if (k < need) { /* the maximal valid prefix becomes one U+FFFD */
             out[o++] = REPLACEMENT;
-            i += (size_t)(k < need ? k : need);
+            i += (size_t)k;
             continue;
         }
         i += (size_t)need;
