@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -126,7 +127,5 @@ class FakeGateway:
     def close(self) -> None:
         self.listener.close()
         for c in self.conns:
-            try:
+            with contextlib.suppress(OSError):
                 c.close()
-            except OSError:
-                pass

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from .agent_day import NON_ASCII, ScsAgent, agent_day, login, normalise
-from .fakecm import FakeCM
 from ..netutil import free_port
+from .agent_day import ScsAgent, agent_day, login, normalise
+from .fakecm import FakeCM
 from .lab import ShimLab, users_xml
 
 pytestmark = pytest.mark.broker
