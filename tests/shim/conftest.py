@@ -35,6 +35,12 @@ def shim(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return build(tmp_path_factory.mktemp("shim"), None if choice == "none" else choice)
 
 
+@pytest.fixture(scope="session")
+def shim_tsan(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """A ThreadSanitizer build, for the tests that drive many threads at once."""
+    return build(tmp_path_factory.mktemp("shim-tsan"), "thread")
+
+
 @pytest.fixture
 def lab(broker_stomp: tuple[str, int], tmp_path: Path) -> Iterator[ShimLab]:
     lab = ShimLab(broker_stomp, tmp_path)
@@ -50,8 +56,9 @@ def start_cm(shim: Built, tmp_path: Path) -> Iterator[Callable[..., FakeCM]]:
     running."""
     made: list[FakeCM] = []
 
-    def make(timeout: float = 30.0) -> FakeCM:
-        cm = FakeCM(shim.fakecm, shim.lib, tmp_path, timeout=timeout)
+    def make(timeout: float = 30.0, built: Built | None = None) -> FakeCM:
+        b = built or shim
+        cm = FakeCM(b.fakecm, b.lib, tmp_path, timeout=timeout)
         made.append(cm)
         return cm
 

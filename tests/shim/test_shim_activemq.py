@@ -59,12 +59,17 @@ def test_an_agent_day_through_the_shim_matches_the_scs_client(
     assert "secret1001" not in cm.log.read_text()
 
 
+@pytest.mark.parametrize("build", ["suite", "thread"])
 def test_fifty_services_driven_from_eight_threads(start_cm: Callable[..., FakeCM],
                                                   broker_stomp: tuple[str, int],
-                                                  tmp_path: Path) -> None:
+                                                  tmp_path: Path, build: str,
+                                                  request: pytest.FixtureRequest) -> None:
+    """With the suite's ASan+UBSan build, then with ThreadSanitizer: no race, no leak, no
+    agent sees another's events."""
+    built = request.getfixturevalue("shim_tsan") if build == "thread" else None
     lab = ShimLab(broker_stomp, tmp_path, users=users_xml(tmp_path / "users.xml", 3000, 50))
     try:
-        cm = start_cm(timeout=300)
+        cm = start_cm(timeout=300, built=built)
         shim_driver(cm, lab)
         r = cm.cmd("stress", "d", 50, 8, 3000, 4000, timeout=300)
         cm.close()
