@@ -18,7 +18,7 @@ from pathlib import Path
 __all__ = ["SHIM_DIR", "ShimBuildError", "add_parser", "build_fakecm", "build_library", "run"]
 
 SHIM_DIR = Path(__file__).resolve().parent
-SOURCES = ("plat.c", "utf.c", "json.c", "conn.c", "dispatch.c", "resume.c", "shim.c")
+SOURCES = ("plat.c", "utf.c", "json.c", "tls.c", "conn.c", "dispatch.c", "resume.c", "shim.c")
 WARNINGS = ["-std=c11", "-D_POSIX_C_SOURCE=200809L", "-Wall", "-Wextra",
             "-Wno-unused-parameter"]
 SANITIZERS = {
@@ -40,6 +40,7 @@ class Options:
     debug: bool = False
     target: str = "linux"
     sanitize: str | None = None
+    tls: bool = True
 
 
 def find_compiler(target: str) -> str:
@@ -88,6 +89,17 @@ def _header_dir(opts: Options) -> list[str]:
     return ["-DSGW_REAL_SCAPI", f"-I{inc}", f"-I{SHIM_DIR / 'include'}"]
 
 
+def openssl_found(cc: str, out: Path) -> bool:
+    """Whether OpenSSL's headers and libraries are there (GatewayTls needs them)."""
+    probe = out / "openssl-probe.c"
+    probe.write_text("#include <openssl/ssl.h>\nint main(void) { return SSL_library_init(); }\n")
+    done = subprocess.run([cc, str(probe), "-o", str(out / "openssl-probe"), "-lssl", "-lcrypto"],
+                          capture_output=True, check=False)
+    probe.unlink()
+    (out / "openssl-probe").unlink(missing_ok=True)
+    return done.returncode == 0
+
+
 def build_library(opts: Options) -> Path:
     """Builds the shim into ``opts.out`` and returns the library's path."""
     cc = find_compiler(opts.target)
@@ -101,6 +113,9 @@ def build_library(opts: Options) -> Path:
         lib = opts.out / "libsiebelgw_shim.so"
         tail = ["-lpthread"]
         pic = ["-fPIC", "-fvisibility=hidden"]
+        if opts.tls and openssl_found(cc, opts.out):
+            pic.append("-DSGW_WITH_OPENSSL")
+            tail = ["-lssl", "-lcrypto", *tail]
     cmd = [cc, *_flags(opts), *pic, *_header_dir(opts), "-shared", "-o", str(lib), *sources,
            *tail]
     _compile(cmd, f"the shim ({lib.name})")
@@ -131,6 +146,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     b.add_argument("--debug", action="store_true", help="no optimisation, full debug info")
     b.add_argument("--target", choices=("linux", "windows"), default="linux",
                    help="windows: cross-build siebelgw_shim.dll with mingw-w64")
+    b.add_argument("--no-tls", action="store_true",
+                   help="leave TLS out even when OpenSSL is installed (GatewayTls then fails)")
     b.add_argument("--fake-cm", action="store_true",
                    help="also build the fake channel manager (siebelgw_fakecm)")
     b.add_argument("--sanitize", choices=sorted(SANITIZERS),
@@ -140,7 +157,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     opts = Options(out=args.out, scapi_h=args.scapi_h, debug=args.debug, target=args.target,
-                   sanitize=args.sanitize)
+                   sanitize=args.sanitize, tls=not args.no_tls)
     try:
         print(build_library(opts))
         if args.fake_cm:

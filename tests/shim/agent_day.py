@@ -132,6 +132,7 @@ def agent_day(lab: ShimLab, a: Agent, b: Agent) -> None:
     for x in (a, b):
         assert x.invoke("LogOut", ReasonCode="10") == {"code": 0}
         x.wait_event("EventAgentLogout")
+        x.wait_callback("EndBatch")  # the rest of the logout's burst
 
 
 _TIME_FIELDS = {"Timestamp"}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "shim.h"
+#include "tls.h"
 
 #define MAX_LINE (16L * 1024 * 1024)
 #define BACKOFF_FIRST_MS 200
@@ -19,6 +20,13 @@ static int try_addresses(sgw_driver* d, char* err, size_t errlen) {
         if (s != SGW_BAD_SOCK) {
             sgw_lock(&d->wlock);
             d->sock = s;
+            if (sgw_io_open(d, d->hosts[i], err, errlen) != 0) {
+                sgw_close(s);
+                d->sock = SGW_BAD_SOCK;
+                sgw_unlock(&d->wlock);
+                sgw_log("%s:%s: %s", d->hosts[i], d->ports[i], err);
+                continue;
+            }
             sgw_unlock(&d->wlock);
             d->cur = i;
             d->rlen = 0;
@@ -51,6 +59,7 @@ static void fail_pending(sgw_driver* d) {
 static void drop_socket(sgw_driver* d) {
     sgw_lock(&d->wlock);
     if (d->sock != SGW_BAD_SOCK) {
+        sgw_io_drop(d);
         sgw_close(d->sock);
         d->sock = SGW_BAD_SOCK;
     }
@@ -61,15 +70,9 @@ static int write_all(sgw_driver* d, const char* buf, size_t len) {
     int ok = 1;
     sgw_lock(&d->wlock);
     if (d->sock == SGW_BAD_SOCK) ok = 0;
-    while (ok && len > 0) {
-        long n = sgw_send(d->sock, buf, len);
-        if (n <= 0) {
-            ok = 0;
-            sgw_shutdown(d->sock); /* the reader sees it and reconnects */
-            break;
-        }
-        buf += n;
-        len -= (size_t)n;
+    if (ok && sgw_io_send(d, buf, len) != 0) {
+        ok = 0;
+        sgw_shutdown(d->sock); /* the reader sees it and reconnects */
     }
     sgw_unlock(&d->wlock);
     return ok ? 0 : -1;
@@ -223,11 +226,6 @@ static int read_some(sgw_driver* d, int wait_ms, long want_id, sgw_service* svc,
                      sgw_json** found) {
     long n;
     size_t start = 0, i;
-    if (wait_ms >= 0) {
-        int r = sgw_wait_readable(d->sock, wait_ms);
-        if (r < 0) return -1;
-        if (r == 0) return 0;
-    }
     if (d->rcap - d->rlen < 65536) {
         size_t ncap = d->rcap ? d->rcap * 2 : 131072;
         char* nb = realloc(d->rbuf, ncap);
@@ -235,8 +233,9 @@ static int read_some(sgw_driver* d, int wait_ms, long want_id, sgw_service* svc,
         d->rbuf = nb;
         d->rcap = ncap;
     }
-    n = sgw_recv(d->sock, d->rbuf + d->rlen, d->rcap - d->rlen);
-    if (n <= 0) return -1;
+    n = sgw_io_recv(d, d->rbuf + d->rlen, d->rcap - d->rlen, wait_ms);
+    if (n < 0) return -1;
+    if (n == 0) return 0;
     d->rlen += (size_t)n;
     for (i = 0; i < d->rlen; i++) {
         if (d->rbuf[i] != '\n') continue;

@@ -59,7 +59,7 @@ long sgw_recv(sgw_sock s, char* buf, size_t len) { return recv(s, buf, (int)len,
 void sgw_shutdown(sgw_sock s) { shutdown(s, SD_BOTH); }
 void sgw_close(sgw_sock s) { closesocket(s); }
 
-static int set_blocking(sgw_sock s, int blocking) {
+int sgw_set_blocking(sgw_sock s, int blocking) {
     u_long mode = blocking ? 0 : 1;
     return ioctlsocket(s, FIONBIO, &mode);
 }
@@ -154,7 +154,7 @@ long sgw_recv(sgw_sock s, char* buf, size_t len) {
 void sgw_shutdown(sgw_sock s) { shutdown(s, SHUT_RDWR); }
 void sgw_close(sgw_sock s) { close(s); }
 
-static int set_blocking(sgw_sock s, int blocking) {
+int sgw_set_blocking(sgw_sock s, int blocking) {
     int flags = fcntl(s, F_GETFL, 0);
     if (flags < 0) return -1;
     return fcntl(s, F_SETFL, blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK));
@@ -163,6 +163,27 @@ static int set_blocking(sgw_sock s, int blocking) {
 #define SGW_LAST_ERROR() errno
 
 #endif
+
+int sgw_wait_io(sgw_sock s, int for_write, int timeout_ms) {
+#ifdef _WIN32
+    fd_set set;
+    struct timeval tv;
+    FD_ZERO(&set);
+    FD_SET(s, &set);
+    tv.tv_sec = timeout_ms / 1000;
+    tv.tv_usec = (timeout_ms % 1000) * 1000;
+    return select(0, for_write ? NULL : &set, for_write ? &set : NULL, NULL,
+                  timeout_ms < 0 ? NULL : &tv) < 0 ? -1 : FD_ISSET(s, &set) ? 1 : 0;
+#else
+    struct pollfd p;
+    int r;
+    p.fd = s;
+    p.events = for_write ? POLLOUT : POLLIN;
+    p.revents = 0;
+    do { r = poll(&p, 1, timeout_ms); } while (r < 0 && errno == EINTR);
+    return r < 0 ? -1 : r > 0 ? 1 : 0;
+#endif
+}
 
 int sgw_wait_readable(sgw_sock s, int timeout_ms) {
 #ifdef _WIN32
@@ -230,7 +251,7 @@ sgw_sock sgw_connect(const char* host, const char* port, int timeout_ms, char* e
         int one = 1, w;
         s = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
         if (s == SGW_BAD_SOCK) continue;
-        set_blocking(s, 0);
+        sgw_set_blocking(s, 0);
         rc = connect(s, ai->ai_addr, (socklen_t)ai->ai_addrlen);
         if (rc != 0 && !SGW_IN_PROGRESS(SGW_LAST_ERROR())) {
             sgw_close(s);
@@ -245,7 +266,7 @@ sgw_sock sgw_connect(const char* host, const char* port, int timeout_ms, char* e
             s = SGW_BAD_SOCK;
             continue;
         }
-        set_blocking(s, 1);
+        sgw_set_blocking(s, 1);
         setsockopt(s, IPPROTO_TCP, TCP_NODELAY, (const char*)&one, sizeof one);
         break;
     }

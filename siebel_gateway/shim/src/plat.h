@@ -54,6 +54,10 @@ long sgw_send(sgw_sock s, const char* buf, size_t len);
 long sgw_recv(sgw_sock s, char* buf, size_t len);
 /* 1 when s has data (or EOF) within timeout_ms, 0 when not, -1 on error. */
 int sgw_wait_readable(sgw_sock s, int timeout_ms);
+/* Waits until s is readable (for_write 0) or writable (1): 1 ready, 0 time-out, -1 error;
+ * timeout_ms -1 waits without limit. */
+int sgw_wait_io(sgw_sock s, int for_write, int timeout_ms);
+int sgw_set_blocking(sgw_sock s, int blocking);
 void sgw_shutdown(sgw_sock s);
 void sgw_close(sgw_sock s);
 

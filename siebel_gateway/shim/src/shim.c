@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tls.h"
 #include "utf.h"
 
 typedef char sgw_isc_char_is_two_bytes[sizeof(ISC_CHAR) == 2 ? 1 : -1];
@@ -281,6 +282,8 @@ void sgw_driver_free(sgw_driver* d) {
     sgw_mutex_destroy(&d->lock);
     sgw_cond_destroy(&d->cond);
     sgw_mutex_destroy(&d->wlock);
+    sgw_mutex_destroy(&d->tls_lock);
+    free(d->ca_file);
     sgw_mutex_destroy(&d->qlock);
     sgw_cond_destroy(&d->qcond);
     free(d);
@@ -375,6 +378,7 @@ EXTERN_C ISCAPI ISC_RESULT CreateISCDriverInstance(
     sgw_mutex_init(&d->lock);
     sgw_cond_init(&d->cond);
     sgw_mutex_init(&d->wlock);
+    sgw_mutex_init(&d->tls_lock);
     sgw_mutex_init(&d->qlock);
     sgw_cond_init(&d->qcond);
     d->sock = SGW_BAD_SOCK;
@@ -393,7 +397,9 @@ EXTERN_C ISCAPI ISC_RESULT CreateISCDriverInstance(
         sgw_driver_free(d);
         return SC_EC_DRIVER_CREATION_ERR;
     }
-    if (truthy(param(d, "GatewayTls"))) {
+    d->tls = truthy(param(d, "GatewayTls"));
+    d->ca_file = strdup(param(d, "GatewayCaFile") ? param(d, "GatewayCaFile") : "");
+    if (d->tls && !sgw_io_tls_available()) {
         sgw_log("GatewayTls is TRUE but this build has no TLS; build it with OpenSSL");
         sgw_driver_free(d);
         return SC_EC_DRIVER_CREATION_ERR;

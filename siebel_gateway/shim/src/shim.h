@@ -77,6 +77,10 @@ typedef struct sgw_driver {
     size_t cur; /* the address in use / tried next */
     int request_timeout_ms;
     int connect_timeout_ms;
+    int tls;       /* GatewayTls */
+    char* ca_file; /* GatewayCaFile */
+    void* ssl;     /* the connection's SSL object (tls.c) */
+    sgw_mutex tls_lock;
 
     /* the connection */
     sgw_mutex lock; /* state, pending, next_id */
