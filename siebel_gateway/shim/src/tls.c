@@ -31,8 +31,48 @@ static long plain_recv(struct sgw_driver* d, char* buf, size_t len, int wait_ms)
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <signal.h>
+#include <time.h>
 
 int sgw_io_tls_available(void) { return 1; }
+
+/* OpenSSL writes with write(): a gateway that has gone would raise SIGPIPE and kill the
+ * Siebel process.  Around every SSL call SIGPIPE is blocked for this thread only, and one it
+ * caused is taken back before unblocking (the process's own handling is left alone). */
+typedef struct {
+#ifndef _WIN32
+    sigset_t old;
+#endif
+    int was_pending;
+} nopipe;
+
+#ifdef _WIN32
+static void nopipe_begin(nopipe* np) { (void)np; }
+static void nopipe_end(nopipe* np) { (void)np; }
+#else
+static void nopipe_begin(nopipe* np) {
+    sigset_t set, pending;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigpending(&pending);
+    np->was_pending = sigismember(&pending, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, &np->old);
+}
+
+static void nopipe_end(nopipe* np) {
+    sigset_t set, pending;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    if (!np->was_pending) {
+        sigpending(&pending);
+        if (sigismember(&pending, SIGPIPE)) {
+            struct timespec zero = {0, 0};
+            sigtimedwait(&set, NULL, &zero);
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &np->old, NULL);
+}
+#endif
 
 static void ssl_error(char* err, size_t errlen, const char* what) {
     unsigned long e = ERR_get_error();
@@ -65,8 +105,12 @@ int sgw_io_open(struct sgw_driver* d, const char* host, char* err, size_t errlen
     sgw_set_blocking(d->sock, 0);
     deadline = sgw_now_ms() + d->connect_timeout_ms;
     for (;;) {
-        int r = SSL_connect(ssl), e;
+        nopipe np;
+        int r, e;
         int64_t left;
+        nopipe_begin(&np);
+        r = SSL_connect(ssl);
+        nopipe_end(&np);
         if (r == 1) break;
         e = SSL_get_error(ssl, r);
         left = deadline - sgw_now_ms();
@@ -91,9 +135,12 @@ int sgw_io_send(struct sgw_driver* d, const char* buf, size_t len) {
     if (!d->tls) return plain_send(d, buf, len);
     while (len > 0) {
         int n, e;
+        nopipe np;
         sgw_lock(&d->tls_lock);
+        nopipe_begin(&np);
         n = SSL_write(ssl, buf, (int)len);
         e = n > 0 ? SSL_ERROR_NONE : SSL_get_error(ssl, n);
+        nopipe_end(&np);
         sgw_unlock(&d->tls_lock);
         if (n > 0) {
             buf += n;
@@ -112,9 +159,12 @@ long sgw_io_recv(struct sgw_driver* d, char* buf, size_t len, int wait_ms) {
     if (!d->tls) return plain_recv(d, buf, len, wait_ms);
     for (;;) {
         int n, e;
+        nopipe np;
         sgw_lock(&d->tls_lock);
+        nopipe_begin(&np);
         n = SSL_read(d->ssl, buf, (int)len);
         e = n > 0 ? SSL_ERROR_NONE : SSL_get_error(d->ssl, n);
+        nopipe_end(&np);
         sgw_unlock(&d->tls_lock);
         if (n > 0) return n;
         if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return -1;
