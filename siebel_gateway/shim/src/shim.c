@@ -24,7 +24,9 @@ static sgw_mutex g_log_lock;
 #ifdef _WIN32
 static INIT_ONCE g_once = INIT_ONCE_STATIC_INIT;
 static BOOL CALLBACK init_once(PINIT_ONCE o, PVOID p, PVOID* c) {
+    const char* path = getenv("SIEBELGW_SHIM_LOG");
     (void)o; (void)p; (void)c;
+    if (path && *path) g_log = fopen(path, "a");
     sgw_mutex_init(&g_lock);
     sgw_mutex_init(&g_log_lock);
     sgw_cond_init(&g_cond);
