@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .monitor.status import add_parser as add_status_parser
 
     add_status_parser(sub)
+    from .shim.build import add_parser as add_shim_parser
+
+    add_shim_parser(sub)
     return parser
 
 

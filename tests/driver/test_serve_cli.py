@@ -53,7 +53,8 @@ def test_unsupported_device_names_in_the_siebel_def_are_listed(tmp_path: Path) -
     err = refused("--config", str(TEMPLATES / "gateway.def"), "--def", str(siebel))
     assert "DeviceCommand 'ParkCall' is not supported by the gateway" in err
     assert "DeviceEvent 'EventOffHook' is not sent by the gateway" in err
-    assert f"{siebel}:217:" in err
+    park = siebel.read_text().splitlines().index('    DeviceCommand   = "ParkCall"') + 1
+    assert f"{siebel}:{park}:" in err
 
 
 def test_secure_password_without_a_key_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,100 @@
+"""``serve`` + ``simulate-gc`` as processes on the suite's ActiveMQ, for the shim tests: the
+gateway can be killed and started again on the same port."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import stomp
+
+from ..driver.test_e2e_activemq import start
+from ..driver.test_serve_cli import TEMPLATES
+from ..netutil import free_port
+
+__all__ = ["ShimLab", "users_xml"]
+
+
+def users_xml(path: Path, first: int, count: int) -> Path:
+    """A Finesse Users file for agents first .. first+count-1 (extension = id + 1000)."""
+    users = "".join(
+        f"<User><loginId>{a}</loginId><firstName>Agent</firstName><lastName>{a}</lastName>"
+        f"<extension>{a + 1000}</extension><roles><role>Agent</role></roles>"
+        f"<teamName>Load</teamName><password>secret{a}</password></User>"
+        for a in range(first, first + count))
+    path.write_text(f'<?xml version="1.0" encoding="UTF-8"?><Users>{users}</Users>')
+    return path
+
+
+@dataclass
+class ShimLab:
+    broker: tuple[str, int]
+    workdir: Path
+    flavour: str = "ucce"
+    users: Path | None = None
+    queue: str = field(default_factory=lambda: f"GC{uuid.uuid4().hex[:8]}")
+    port: int = field(default_factory=free_port)
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    gateway: subprocess.Popen[bytes] | None = None
+    runs: int = 0
+
+    def __post_init__(self) -> None:
+        host, port = self.broker
+        args = ["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", self.queue,
+                "--flavour", self.flavour, "--ring-timeout", "60"]
+        if self.users:
+            args += ["--users", str(self.users)]
+        self.procs.append(start(args, self.workdir / "sim.log"))
+        self.start_gateway()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start_gateway(self) -> None:
+        host, port = self.broker
+        cfg = self.workdir / "gateway.def"
+        cfg.write_text(f'[Server]\nListen = "127.0.0.1:{self.port}"\n[Broker]\n'
+                       f'Url = "failover:(stomp://{host}:{port})"\n[GenericConnector]\n'
+                       f'Queue = "{self.queue}"\nClientDestination = "gw.{self.queue}"\n')
+        self.runs += 1
+        log = self.workdir / f"gw{self.runs}.log"
+        self.gateway = start(["serve", "--config", str(cfg), "--def",
+                              str(TEMPLATES / f"siebel-{self.flavour}.def")], log)
+        self.procs.append(self.gateway)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert self.gateway.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "gateway did not listen within 30 s"
+                time.sleep(0.1)
+
+    def kill_gateway(self) -> None:
+        assert self.gateway is not None
+        self.gateway.kill()
+        self.gateway.wait(timeout=20)
+
+    def control(self, **msg: Any) -> None:
+        host, port = self.broker
+        conn = stomp.Connection12([(host, port)], auto_content_length=False)
+        conn.connect(wait=True)
+        conn.send(f"/queue/{self.queue}.sim-control", json.dumps(msg))
+        conn.disconnect()
+
+    def stop(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.terminate()
+                p.wait(timeout=20)
+        for log in self.workdir.glob("gw*.log"):
+            text = log.read_text()
+            assert "Traceback" not in text, text[-3000:]

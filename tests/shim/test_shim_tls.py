@@ -1,0 +1,67 @@
+"""GatewayTls: the shim speaks TLS to ``serve`` (memory:// broker with its built-in GC
+simulator), verifying the gateway's certificate against GatewayCaFile and its host name."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from ..driver.test_serve_cli import TEMPLATES, _self_signed, serve
+from ..netutil import free_port
+from .agent_day import login
+from .fakecm import FakeCM
+
+
+@pytest.fixture
+def tls_gateway(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    cert, key = _self_signed(tmp_path)
+    port = free_port()
+    cfg = tmp_path / "gw.def"
+    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{port}"\nTlsCertificate = "{cert}"\n'
+                   f'TlsKey = "{key}"\n[Broker]\nUrl = "memory://"\n')
+    p = serve("--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def"))
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            assert p.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
+    try:
+        yield port, cert
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=20)
+
+
+def test_an_agent_logs_in_over_tls(start_cm: Callable[..., FakeCM],
+                                   tls_gateway: tuple[int, Path], tmp_path: Path) -> None:
+    port, cert = tls_gateway
+    cm = start_cm()
+    r = cm.driver("d", [["Driver:GatewayAddress", f"localhost:{port}"],
+                        ["Driver:GatewayTls", "TRUE"], ["Driver:GatewayCaFile", str(cert)]])
+    assert r["code"] == 0, (r, cm.log.read_text())
+    a = cm.service("a", "d", [["Service:AgentId", "1001"], ["Service:Extension", "2001"]])
+    login(a, "1001")
+    assert a.release() == 0
+    assert cm.cmd("release_driver", "d")["code"] == 0
+
+    # a certificate nobody vouches for, or a name it does not carry: no connection
+    (tmp_path / "other").mkdir()
+    other, _ = _self_signed(tmp_path / "other")
+    r = cm.driver("e", [["GatewayAddress", f"localhost:{port}"], ["GatewayTls", "TRUE"],
+                        ["GatewayCaFile", str(other)]])
+    assert r["code"] == 6
+    r = cm.driver("f", [["GatewayAddress", f"127.0.0.1:{port}"], ["GatewayTls", "TRUE"],
+                        ["GatewayCaFile", str(cert)]])
+    assert r["code"] == 6  # the certificate names localhost only
+    cm.close()
+    log = cm.log.read_text()
+    assert "the gateway's certificate is not trusted" in log
+    assert "secret1001" not in log
