@@ -312,3 +312,24 @@ def test_same_seed_same_run() -> None:
         out += ev + sim.send("AnswerCall", AgentId="1001", DialogId=d)
         return [e.name + repr(sorted(e.fields.items())) for e in out]
     assert run() == run()
+
+
+@pytest.mark.parametrize("flavour", ["ucce", "uccx"])
+def test_a_forced_logout_during_wrap_up_ends_it_and_the_next_call_wraps_up_again(
+        flavour: str) -> None:
+    sim = Sim(flavour=flavour)
+    wrap = "WORK_READY" if flavour == "ucce" else "WORK"
+    sim.login("1001", ready=True)
+    d, _ = inbound(sim)
+    sim.send("AnswerCall", AgentId="1001", DialogId=d)
+    assert brief(sim.send("ReleaseCall", AgentId="1001", DialogId=d))[-1] == f"State 1001 {wrap}"
+    [out] = brief(sim.send("ForceLogout", AgentId="1001"))
+    assert out.startswith("State 1001 LOGOUT")
+    sim.login("1001", ready=True)
+    second, _ = inbound(sim)
+    sim.send("AnswerCall", AgentId="1001", DialogId=second)
+    assert brief(sim.send("ReleaseCall", AgentId="1001", DialogId=second)) == [
+        f"InboundCall 1001 {second} DROPPED DROPPED ACD_IN", f"State 1001 {wrap}"]
+    # The first wrap-up's timer was cancelled with it: only the second one's ends the state.
+    [end] = brief(sim.advance(60))
+    assert end.startswith("State 1001 READY" if flavour == "ucce" else "State 1001 NOT_READY")
