@@ -126,6 +126,9 @@ class CallBook:
                 self.last_ended = old
                 return [Change(ChangeKind.RELEASED, replace(old, state=CallState.DROPPED),
                                old)]
+            ended, reason = self.last_ended, _text(fields, "WrapUpReason")
+            if ended is not None and ended.tracking_id == dialog and reason:
+                self.last_ended = replace(ended, wrap_up_reason=reason)  # SetWrapUpReason's answer
             return []
         before = self.calls.get(dialog)
         if before is None:

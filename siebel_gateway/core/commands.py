@@ -20,6 +20,7 @@ from .broker_messages import BrokerMessage
 from .calls import Call
 from .scs_messages import ShowStatusText
 from .scs_wire import ScError
+from .wrap_up import check_leaving_wrap_up
 
 __all__ = ["Cmd", "answer", "blind_transfer", "complete", "consult", "dtmf", "hold",
            "log_in", "log_out", "make_call", "not_ready", "params", "ready", "release",
@@ -159,6 +160,7 @@ def ready(s: AgentSession, c: Cmd) -> Sends:
     on_call = bool(s.calls.calls) or s.state in (AgentState.TALKING, AgentState.HOLD)
     if s.state == AgentState.RESERVED or (on_call and not s.driver.ucce):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
+    check_leaving_wrap_up(s)
     return _one(s, c, "MakeReady", {})
 
 
@@ -168,6 +170,7 @@ def not_ready(s: AgentSession, c: Cmd) -> Sends:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     code = _reason(s, "NOT_READY", p.get("reasoncode", "") or sp,
                    s.driver.not_ready_reason_required)
+    check_leaving_wrap_up(s)
     if code:
         return _one(s, c, "MakeNotReadyWithReason", {"ReasonCode": code})
     else:
