@@ -333,3 +333,33 @@ def test_a_forced_logout_during_wrap_up_ends_it_and_the_next_call_wraps_up_again
     # The first wrap-up's timer was cancelled with it: only the second one's ends the state.
     [end] = brief(sim.advance(60))
     assert end.startswith("State 1001 READY" if flavour == "ucce" else "State 1001 NOT_READY")
+
+
+@pytest.mark.parametrize("flavour", ["uccx", "ucce"])
+def test_uccx_allows_several_consults_from_the_regular_call_ucce_one(flavour: str) -> None:
+    sim = Sim(flavour=flavour)
+    sim.login("1001", ready=True)
+    sim.login("1002")
+    sim.login("1003")
+    d1, _ = inbound(sim, "1001")
+    sim.send("AnswerCall", AgentId="1001", DialogId=d1)
+    events = sim.send("ConsultCall", AgentId="1001", Destination="2002", DialogId=d1)
+    d2 = next(e for e in events if e.name == "ConsultCall").text("DialogId")
+    sim.send("AnswerCall", AgentId="1002", DialogId=d2)
+    [err] = sim.send("ConsultCall", AgentId="1001", Destination="2003", DialogId=d2)
+    assert err.fields["Message"] == f"dialog {d2} is a consult call; consult from the regular call"
+    sim.send("HoldCall", AgentId="1001", DialogId=d2)
+    sim.send("RetrieveCall", AgentId="1001", DialogId=d1)
+    events = sim.send("ConsultCall", AgentId="1001", Destination="2003", DialogId=d1)
+    if flavour == "ucce":
+        assert [e.fields["Message"] for e in events] == [
+            f"dialog {d1} already has a consult call"]
+        return
+    d3 = next(e for e in events if e.name == "ConsultCall").text("DialogId")
+    sim.send("AnswerCall", AgentId="1003", DialogId=d3)
+    # Both consults answered; the transfer goes to the one the agent is talking to (d3),
+    # or to the one named by Extension.
+    events = sim.send("TransferCall", AgentId="1001", Extension="2002", DialogId=d1)
+    assert brief(events)[:2] == [f"ConsultCall 1001 {d2} DROPPED DROPPED",
+                                 f"InboundCall 1002 {d2} DROPPED DROPPED CONSULT"]
+    assert f"InboundCall 1002 {d1} ACTIVE ACTIVE TRANSFER" in brief(events)
