@@ -191,6 +191,9 @@ class AgentSession:
         self.calls = CallBook()
         self.reasons: dict[str, tuple[tuple[str, str], ...]] = {}
         self.pending: list[Pending] = []
+        #: The command the GC event being handled answers (set by ``resolve``), so a rule
+        #: can tell what an event means when the GC leaves our fields out.
+        self.answered: Pending | None = None
         self.untracked: dict[str, tuple[str, str]] = {}  # gc command -> (cmd id, command)
         self.notify_waiting: dict[str, str] = {}  # tracking id -> event name
         self.wrap_item = ""
@@ -309,10 +312,12 @@ class AgentSession:
             self.out.append(Publish(message, ref))
 
     def resolve(self, event: str) -> None:
+        self.answered = None
         for p in self.pending:
             if event in p.expects:
                 self.pending.remove(p)
                 self.out.append(CancelTimer(self.command_key(p.seq)))
+                self.answered = p
                 return
 
     def command_key(self, seq: int) -> Key:

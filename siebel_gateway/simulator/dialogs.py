@@ -234,7 +234,7 @@ class DialogRules(AgentRules):
         legs = [c for c in legs if c.to_addr == extension] or legs
         talking = [c for c in legs if (p := c.party(a.cfg.id)) is not None
                    and p.state == CallState.ACTIVE]
-        consult = (talking or legs or [None])[0]
+        consult = talking[0] if talking else legs[0] if legs else None
         if consult is None:
             raise Refused("Generic Error", f"dialog {main.id} has no answered consult call",
                           "20999")

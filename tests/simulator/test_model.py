@@ -114,7 +114,7 @@ def test_inbound_call_answer_hold_retrieve_release_wrap_up_ucce() -> None:
     assert brief(sim.send("AnswerCall", AgentId="1001", DialogId=d)) == [
         f"InboundCall 1001 {d} ACTIVE ACTIVE ACD_IN", "State 1001 TALKING"]
     assert brief(sim.send("HoldCall", AgentId="1001", DialogId=d)) == [
-        f"InboundCall 1001 {d} ACTIVE HELD ACD_IN", "State 1001 HOLD"]
+        f"InboundCall 1001 {d} HELD HELD ACD_IN", "State 1001 HOLD"]
     assert brief(sim.send("RetrieveCall", AgentId="1001", DialogId=d)) == [
         f"InboundCall 1001 {d} ACTIVE ACTIVE ACD_IN", "State 1001 TALKING"]
     assert brief(sim.send("ReleaseCall", AgentId="1001", DialogId=d)) == [
@@ -131,7 +131,7 @@ def test_uccx_hold_keeps_talking_and_wrap_up_is_work() -> None:
     d, _ = inbound(sim)
     sim.send("AnswerCall", AgentId="1001", DialogId=d)
     assert brief(sim.send("HoldCall", AgentId="1001", DialogId=d)) == [
-        f"InboundCall 1001 {d} ACTIVE HELD ACD_IN"]
+        f"InboundCall 1001 {d} HELD HELD ACD_IN"]
     sim.send("RetrieveCall", AgentId="1001", DialogId=d)
     assert brief(sim.send("ReleaseCall", AgentId="1001", DialogId=d))[-1] == "State 1001 WORK"
 
@@ -191,7 +191,7 @@ def test_consult_transfer_carries_the_call_data_to_the_consulted_agent() -> None
     sim.send("AnswerCall", AgentId="1001", DialogId=d1)
     events = sim.send("ConsultCall", AgentId="1001", Destination="2002", DialogId=d1)
     d2 = events[1].text("DialogId")
-    assert brief(events) == [f"InboundCall 1001 {d1} ACTIVE HELD PREROUTE_DIRECT_AGENT",
+    assert brief(events) == [f"InboundCall 1001 {d1} HELD HELD PREROUTE_DIRECT_AGENT",
                              f"ConsultCall 1001 {d2} INITIATED INITIATED",
                              f"ConsultCall 1001 {d2} ALERTING INITIATED",
                              f"NewInboundCall 1002 {d2} CONSULT"]
@@ -205,7 +205,7 @@ def test_consult_transfer_carries_the_call_data_to_the_consulted_agent() -> None
     assert brief(events) == [
         f"ConsultCall 1001 {d2} DROPPED DROPPED",
         f"InboundCall 1002 {d2} DROPPED DROPPED CONSULT",
-        f"InboundCall 1001 {d1} ACTIVE DROPPED TRANSFER",
+        f"InboundCall 1001 {d1} DROPPED DROPPED TRANSFER",
         f"InboundCall 1002 {d1} ACTIVE ACTIVE TRANSFER",
         "State 1001 WORK_READY"]
     assert events[3].fields["SecondaryId"] == d2  # the consulted agent re-keys its call
@@ -246,7 +246,7 @@ def test_single_step_transfer_is_ucce_only() -> None:
         sim.send("AnswerCall", AgentId="1001", DialogId=d)
         events = sim.send("SingleStepTransfer", AgentId="1001", Destination="2002", DialogId=d)
         if flavour == "ucce":
-            assert brief(events) == [f"InboundCall 1001 {d} ALERTING DROPPED TRANSFER",
+            assert brief(events) == [f"InboundCall 1001 {d} DROPPED DROPPED TRANSFER",
                                      "State 1002 RESERVED",
                                      f"NewInboundCall 1002 {d} TRANSFER",
                                      "State 1001 WORK_READY"]
