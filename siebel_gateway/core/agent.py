@@ -141,7 +141,7 @@ class Pending:
 #: The order of ``AgentSession._situation``'s tuple.
 _SITUATION = ("gc_available", "logged_in", "logging_in", "ucce", "state", "pending",
               "ringing", "active", "held", "dialing", "calls", "consult_up", "consult_placed",
-              "not_ready_reason_required", "logout_reason_required")
+              "not_ready_reason_required", "logout_reason_required", "regular_active")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -191,6 +191,9 @@ class AgentSession:
         self.calls = CallBook()
         self.reasons: dict[str, tuple[tuple[str, str], ...]] = {}
         self.pending: list[Pending] = []
+        #: The command the GC event being handled answers (set by ``resolve``), so a rule
+        #: can tell what an event means when the GC leaves our fields out.
+        self.answered: Pending | None = None
         self.untracked: dict[str, tuple[str, str]] = {}  # gc command -> (cmd id, command)
         self.notify_waiting: dict[str, str] = {}  # tracking id -> event name
         self.wrap_item = ""
@@ -239,13 +242,14 @@ class AgentSession:
         """The agent's situation as the toolbar rules see it, as a plain tuple in the
         order of ``_SITUATION`` (cheap to hash: it is looked up after every input)."""
         ringing = active = held = dialing = 0
-        consult_up = consult_placed = False
+        consult_up = consult_placed = regular_active = False
         for x in self.calls.calls.values():
             state = x.state
             if state is CallState.ALERTING:
                 ringing += 1
             elif state is CallState.ACTIVE:
                 active += 1
+                regular_active = regular_active or not (x.placed and x.call_type == "CONSULT")
             elif state is CallState.HELD:
                 held += 1
             elif state is CallState.INITIATING or state is CallState.INITIATED:
@@ -258,7 +262,8 @@ class AgentSession:
                 phase is Phase.AWAIT_SERVICE or phase is Phase.LOGGING_IN, driver.ucce,
                 self.state, self.pending_state, ringing, active, held, dialing,
                 len(self.calls.calls), consult_up, consult_placed,
-                driver.not_ready_reason_required, driver.logout_reason_required)
+                driver.not_ready_reason_required, driver.logout_reason_required,
+                regular_active)
 
     def refresh_toolbar(self) -> None:
         statuses = _statuses(self._situation())
@@ -307,10 +312,12 @@ class AgentSession:
             self.out.append(Publish(message, ref))
 
     def resolve(self, event: str) -> None:
+        self.answered = None
         for p in self.pending:
             if event in p.expects:
                 self.pending.remove(p)
                 self.out.append(CancelTimer(self.command_key(p.seq)))
+                self.answered = p
                 return
 
     def command_key(self, seq: int) -> Key:

@@ -116,16 +116,26 @@ class CallBook:
         dialog = _text(fields, "DialogId")
         if not dialog:
             return []
+        own = _text(fields, "ParticipantState")
         if event == "NewInboundCall":
             mine = CallState.ALERTING
         else:
-            mine = CallState(_text(fields, "ParticipantState") or _text(fields, "DialogState"))
+            mine = CallState(own or _text(fields, "DialogState"))
+        if not own and mine is CallState.ALERTING and event != "NewInboundCall":
+            # Only the dialog's state (a catalogue-only GC): a call that did not ring here
+            # and is ALERTING is ringing at the far end; the agent's leg is still dialling.
+            known = self.calls.get(dialog)
+            if known is None or known.placed:
+                mine = CallState.INITIATED
         if event == "DialogStatus" and mine is CallState.WRAP_UP:
             old = self.calls.pop(dialog, None)
             if old is not None:
                 self.last_ended = old
                 return [Change(ChangeKind.RELEASED, replace(old, state=CallState.DROPPED),
                                old)]
+            ended, reason = self.last_ended, _text(fields, "WrapUpReason")
+            if ended is not None and ended.tracking_id == dialog and reason:
+                self.last_ended = replace(ended, wrap_up_reason=reason)  # SetWrapUpReason's answer
             return []
         before = self.calls.get(dialog)
         if before is None:
@@ -140,7 +150,8 @@ class CallBook:
         from_addr = _text(fields, "FromAddress") or _text(fields, "ANI")
         placed = event == "ConsultCall" or (
             mine in DIALING and event != "NewInboundCall")
-        parent = _text(fields, "ParentDialogId")
+        parent = _text(fields, "ParentDialogId") or (
+            self._consulted_from() if event == "ConsultCall" else "")
         base = self.calls.get(parent)
         to_addr = _text(fields, "ToAddress") or _text(fields, "DNIS") \
             or _text(fields, "OtherNumber")
@@ -198,6 +209,13 @@ class CallBook:
         elif after.call_data != before.call_data:
             changes.append(Change(ChangeKind.DATA_CHANGED, after, before))
         return changes
+
+    def _consulted_from(self) -> str:
+        """The call a new consult leg came from when the GC does not say (its catalogue
+        has no parent field): the one held call that is not itself a consult leg."""
+        held = [c.tracking_id for c in self.calls.values() if c.state is CallState.HELD
+                and not (c.placed and c.call_type == "CONSULT")]
+        return held[0] if len(held) == 1 else ""
 
     # -- queries --------------------------------------------------------------------------
 

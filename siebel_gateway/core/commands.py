@@ -20,6 +20,7 @@ from .broker_messages import BrokerMessage
 from .calls import Call
 from .scs_messages import ShowStatusText
 from .scs_wire import ScError
+from .wrap_up import check_leaving_wrap_up
 
 __all__ = ["Cmd", "answer", "blind_transfer", "complete", "consult", "dtmf", "hold",
            "log_in", "log_out", "make_call", "not_ready", "params", "ready", "release",
@@ -159,6 +160,7 @@ def ready(s: AgentSession, c: Cmd) -> Sends:
     on_call = bool(s.calls.calls) or s.state in (AgentState.TALKING, AgentState.HOLD)
     if s.state == AgentState.RESERVED or (on_call and not s.driver.ucce):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
+    check_leaving_wrap_up(s)
     return _one(s, c, "MakeReady", {})
 
 
@@ -168,6 +170,7 @@ def not_ready(s: AgentSession, c: Cmd) -> Sends:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     code = _reason(s, "NOT_READY", p.get("reasoncode", "") or sp,
                    s.driver.not_ready_reason_required)
+    check_leaving_wrap_up(s)
     if code:
         return _one(s, c, "MakeNotReadyWithReason", {"ReasonCode": code})
     else:
@@ -234,25 +237,34 @@ def consult(s: AgentSession, c: Cmd) -> Sends:
     _, _, sp, p, _ = c
     number = _number(p, sp)
     call = _call(s, p, states=(CallState.ACTIVE,), what="active")
-    if s.calls.consult_of(call.tracking_id) is not None:
+    if s.driver.ucce and s.calls.consult_of(call.tracking_id) is not None:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
                       CallState="already consulting")
+    if _is_consult_leg(call):  # consults are placed from the regular call (the toolbar too)
+        raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
+                      CallState="a consult call")
     return _one(s, c, "ConsultCall", {"Destination": number,
                                "DialogId": call.tracking_id})
+
+
+def _is_consult_leg(call: Call) -> bool:
+    return call.placed and call.call_type == "CONSULT"
 
 
 def complete(s: AgentSession, c: Cmd) -> Sends:
     _, name, _, p, _ = c
     tid = p.get("trackingid", "")
-    if tid:
-        call = s.find_call(tid)
-        consult_leg = call if call.placed and call.call_type == "CONSULT" \
-            else s.calls.consult_of(call.tracking_id)
-    else:
-        legs = [c for c in s.calls.calls.values() if c.placed and c.call_type == "CONSULT"]
+    main = s.find_call(tid) if tid else None
+    if main is not None and _is_consult_leg(main):
+        legs = [main]
+    else:  # the consult legs of the chosen call, or of any call
+        legs = [c for c in s.calls.calls.values() if _is_consult_leg(c)
+                and (main is None or c.parent == main.tracking_id)]
+    if len(legs) > 1:  # several (UCCX): the one the agent is talking to
+        legs = [c for c in legs if c.state == CallState.ACTIVE]
         if len(legs) > 1:
             raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.which_call")
-        consult_leg = legs[0] if legs else None
+    consult_leg = legs[0] if legs else None
     if consult_leg is None or consult_leg.state != CallState.ACTIVE:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.no_call",
                       What="answered consult")

@@ -107,6 +107,15 @@ def on_error(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     return None
 
 
+def _label_of(s: AgentSession, state: AgentState, code: str) -> str:
+    """The label of a NOT_READY or LOGOUT reason from the GC's list, for a GC that sends
+    no label (the catalogue has none)."""
+    category = {AgentState.NOT_READY: "NOT_READY", AgentState.LOGOUT: "LOGOUT"}.get(state)
+    if not code or category is None:
+        return ""
+    return next((lb for c, lb in s.reasons.get(category, ()) if c == code), "")
+
+
 def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     """The GC's agent state: the first one after Connect/Login signs the agent in (LOGGED_IN
     returned), LOGOUT signs it out (LOGGED_OUT returned)."""
@@ -115,7 +124,7 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     code = e.fields.get("ReasonCode")
     s.state, s.pending_state = state, AgentState(e.text("PendingState"))
     s.reason_code = "" if code is None or code == -1 else str(code)
-    s.reason_label = e.text("ReasonLabel")
+    s.reason_label = e.text("ReasonLabel") or _label_of(s, state, s.reason_code)
     if e.text("Extension"):
         s.extension = e.text("Extension")
     first = s.phase is Phase.LOGGING_IN
@@ -217,8 +226,14 @@ def _wrap_up_items(s: AgentSession, before: str, now: float) -> None:
         s.wrap_item = ""
 
 
+#: The reason list each GC command asks for (a GC that leaves out ReasonCodes' Category).
+_LIST_OF = {"GetNotReadyReasons": "NOT_READY", "GetLogoutReasons": "LOGOUT",
+            "GetWrapUpReasons": "WRAP_UP"}
+
+
 def on_reason_codes(s: AgentSession, e: GcEvent, now: float) -> None:
-    category = e.text("Category")
+    category = e.text("Category") or _LIST_OF.get(
+        s.answered.gc_command if s.answered is not None else "", "")
     codes = e.fields.get("Codes") or ()
     labels = e.fields.get("Labels") or ()
     assert isinstance(codes, tuple) and isinstance(labels, tuple)

@@ -18,9 +18,10 @@ from collections.abc import Callable
 
 from ..gc.codec import GcCodec, GcDecodeError, GcEncodeError, GcEvent
 from . import machine
-from .agent import AgentSession
+from .agent import AgentSession, Phase
 from .broker_messages import BrokerMessage
 from .effects import CancelTimer, Effect, Key, Publish, StartTimer
+from .gc_clock import gc_clock_reading
 from .scs_side import API_VERSION, GatewayOptions, Result, ScsSide
 from .texts import Catalog
 
@@ -82,15 +83,17 @@ class GatewayCore(ScsSide):
 
     def broker_message(self, message: BrokerMessage, now: float) -> list[Effect]:
         out: list[Effect] = []
-        self._check_skew(message, now, out)
         try:
             event = self.codec.decode(message.body)
         except GcDecodeError as exc:
+            self._check_skew(message, None, None, now, out)
             self._log(out, "warn", "GC event refused: {reason}", reason=str(exc))
             return out
+        s = self.agents.get(event.agent_id)
+        known = str(s.state) if s is not None and s.phase is Phase.LOGGED_IN else None
+        self._check_skew(message, event, known, now, out)
         if event.agent_id == self.codec.dialect.system_agent:
             return self._reached(out, self._system(event, now, out))
-        s = self.agents.get(event.agent_id)
         if s is None:
             self._log(out, "debug", "GC event {event} for agent {agent} that no service has "
                       "logged in", event=event.name, agent=event.agent_id)
@@ -98,11 +101,14 @@ class GatewayCore(ScsSide):
         machine.gc_event(s, event, now)
         return self._reached(out, (s,))
 
-    def _check_skew(self, message: BrokerMessage, now: float, out: list[Effect]) -> None:
-        stamp = message.headers.get("gcTimestamp", "")
-        if self._skew_warned or not stamp.isdigit():
+    def _check_skew(self, message: BrokerMessage, event: GcEvent | None, known: str | None,
+                    now: float, out: list[Effect]) -> None:
+        if self._skew_warned:
             return
-        skew = now - int(stamp) / 1000
+        stamp = gc_clock_reading(message, event, known, now)
+        if stamp is None:
+            return
+        skew = now - stamp
         if abs(skew) > self.options.clock_skew_warning:
             self._skew_warned = True
             self._log(out, "warn", "the GC's clock is {seconds:.1f} s {direction} this "

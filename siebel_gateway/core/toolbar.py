@@ -44,6 +44,9 @@ class Snapshot:
     consult_placed: bool = False
     not_ready_reason_required: bool = False
     logout_reason_required: bool = False
+    #: An ACTIVE call that is not a consult leg placed by this agent (UCCX: the one
+    #: regular call, from which any number of consult calls may be placed).
+    regular_active: bool = False
 
 
 def _rules(s: Snapshot) -> dict[str, tuple[bool, Flag]]:
@@ -57,6 +60,9 @@ def _rules(s: Snapshot) -> dict[str, tuple[bool, Flag]]:
     in_wrap_up = s.state in (AgentState.WORK, AgentState.WORK_READY)
     reserved, work_ready = s.state == AgentState.RESERVED, s.state == AgentState.WORK_READY
     nr_checked = AgentState.NOT_READY in (s.state, s.pending)
+    # UCCE: one consult leg at a time; UCCX: one regular call and several consult calls
+    # (the seed), each placed from the regular call while it is active.
+    can_consult = (s.active > 0 and not s.consult_placed) if s.ucce else s.regular_active
     return {
         "LogIn": (not s.logged_in and not s.logging_in, Flag.NOPARAMSOK),
         "LogOut": (s.logged_in and s.state in logout_from and not on_call,
@@ -81,9 +87,9 @@ def _rules(s: Snapshot) -> dict[str, tuple[bool, Flag]]:
         "HoldCall": (s.active > 0, Flag.NOPARAMSOK),
         "RetrieveCall": (s.held > 0 and s.active == 0, Flag.NOPARAMSOK),
         "UnHoldCall": (s.held > 0 and s.active == 0, Flag.NOPARAMSOK),
-        "TransferInit": (s.active > 0 and not s.consult_placed, Flag.STRPARAMSOK),
+        "TransferInit": (can_consult, Flag.STRPARAMSOK),
         "TransferComplete": (s.consult_up, Flag.NOPARAMSOK),
-        "ConferenceInit": (s.active > 0 and not s.consult_placed, Flag.STRPARAMSOK),
+        "ConferenceInit": (can_consult, Flag.STRPARAMSOK),
         "ConferenceComplete": (s.consult_up, Flag.NOPARAMSOK),
         "TransferMute": (s.ucce and s.active > 0, Flag.STRPARAMSOK),
         "SendDTMF": (s.active > 0, Flag.STRPARAMSOK),

@@ -9,6 +9,11 @@ The protocol has no escaping, so a value containing one of the dialect's delimit
 naming the command and field (never the value: it may be a password).  Events that do not
 fit the dialect are refused with a reason and counted in ``rejected``; nothing raises
 past ``decode`` but ``GcDecodeError``.
+
+A GC that sends only what the public event catalogue documents (the dialect's
+``Catalogue`` positions) stops an event after its last catalogue field: ``decode`` takes
+any width from there to the dialect's full width, the missing fields as None (sent but
+empty is ``""`` / ``()``).  ``encode_event(..., catalogue_only=True)`` writes that form.
 """
 
 from __future__ import annotations
@@ -148,14 +153,19 @@ class GcCodec:
 
     # -- events ---------------------------------------------------------------------
 
-    def encode_event(self, name: str, agent_id: str, values: Mapping[str, FieldValue]) -> str:
+    def encode_event(self, name: str, agent_id: str, values: Mapping[str, FieldValue], *,
+                     catalogue_only: bool = False) -> str:
+        """``catalogue_only``: only the public catalogue's fields, nothing after the last
+        of them (what a GC written from the catalogue alone sends)."""
         shape = self.dialect.events.get(name)
         if shape is None:
             raise GcEncodeError(f"unknown GC event {name!r}")
-        parts = [agent_id, name] + [""] * (shape.width - 2)
+        width = shape.catalogue_width if catalogue_only else shape.width
+        parts = [agent_id, name] + [""] * (width - 2)
         self.check_value(f"GC event {name}", "agent id", agent_id)
         for spec in shape.fields:
-            parts[spec.position] = self._format(name, spec, values.get(spec.name))
+            if not catalogue_only or spec.position in shape.catalogue:
+                parts[spec.position] = self._format(name, spec, values.get(spec.name))
         return self.dialect.event_separator.join(parts)
 
     def _format(self, event: str, spec: FieldSpec, value: FieldValue) -> str:
@@ -207,10 +217,13 @@ class GcCodec:
         shape = self.dialect.events.get(name)
         if shape is None:
             raise GcDecodeError("unknown", f"unknown GC event {_clip(name)!r}")
-        if len(parts) != shape.width:
+        if not shape.catalogue_width <= len(parts) <= shape.width:
+            expected = str(shape.width) if shape.catalogue_width == shape.width \
+                else f"{shape.catalogue_width} (the catalogue's) to {shape.width}"
             raise GcDecodeError("width", f"GC event {name} has {len(parts)} fields; the dialect "
-                                         f"expects {shape.width}: {_clip(body)!r}")
+                                         f"expects {expected}: {_clip(body)!r}")
         values = {spec.name: self._convert(shape, spec, parts[spec.position])
+                  if spec.position < len(parts) else None
                   for spec in shape.fields}
         return GcEvent(name=name, agent_id=parts[0], fields=values)
 

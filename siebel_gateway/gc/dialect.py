@@ -6,6 +6,7 @@ code, so a site whose GC differs can correct them without a release.
     [Dialect]            separators, forbidden characters, destinations
     [GCCommand:Login]    Type = "Login#{AgentId}"   Body = "{Password},{Extension}"
     [GCEvent:State]      Field.2 = "State"   Field.3 = "ReasonCode:int" ...
+                         Catalogue = "2,3,7,9"   (positions the public catalogue documents)
 
 Event field types: ``text`` (default), ``int``, ``bool`` (true/false), ``list`` (items
 split on the list separator ``|``), ``csv`` (items split on ``,`` inside one field),
@@ -41,7 +42,7 @@ DIALECT_TYPES = register_schemas(
     SectionSchema("GCCommand", True, {s.name: s for s in (
         ParamSpec("Type"), ParamSpec("Body"), ParamSpec("Reply"), *_DOC)}),
     SectionSchema("GCEvent", True, {s.name: s for s in (
-        ParamSpec("Field", Form.GROUP), ParamSpec("Reply"), *_DOC)}),
+        ParamSpec("Field", Form.GROUP), ParamSpec("Reply"), ParamSpec("Catalogue"), *_DOC)}),
 )
 
 
@@ -65,11 +66,19 @@ class CommandShape:
 class EventShape:
     name: str
     fields: tuple[FieldSpec, ...]
+    #: Positions the public GC event catalogue documents (reference/finesse.md 6.5); the
+    #: other fields are ours, and a GC may leave them out.
+    catalogue: tuple[int, ...] = ()
 
     @property
     def width(self) -> int:
         """Number of ``#``-separated parts, counting agent id and event name."""
         return max((f.position for f in self.fields), default=1) + 1
+
+    @property
+    def catalogue_width(self) -> int:
+        """Parts of the event as a GC that sends only the catalogue's fields sends it."""
+        return max(self.catalogue, default=1) + 1
 
 
 @dataclass(frozen=True)
@@ -136,7 +145,18 @@ def load_dialect(path: str | Path | None = None, *, data: bytes | None = None) -
                 err(p.line, p.value_column, f"[GCEvent:{s.name}] {p.key}: field needs a name")
             else:
                 specs.append(FieldSpec(int(p.sub), name, ftype))
-        events[s.name] = EventShape(s.name, tuple(sorted(specs, key=lambda f: f.position)))
+        catalogue: list[int] = []
+        listed = s.get("Catalogue")
+        for raw in (listed.split(",") if listed else []):
+            item = raw.strip()
+            if not item.isascii() or not item.isdigit() \
+                    or int(item) not in {f.position for f in specs}:
+                err(s.line, 1, f"[GCEvent:{s.name}] Catalogue: {item!r} is not the position of "
+                               "one of the event's fields")
+            else:
+                catalogue.append(int(item))
+        events[s.name] = EventShape(s.name, tuple(sorted(specs, key=lambda f: f.position)),
+                                    tuple(sorted(set(catalogue))))
 
     if any(p.severity is Severity.ERROR for p in problems):
         raise DefFileError(problems)

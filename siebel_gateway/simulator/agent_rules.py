@@ -95,6 +95,7 @@ class AgentRules(ModelBase):
                           f"{self.flavour.upper()} (only from {' or '.join(allowed)})",
                           "CF_INVALID_OBJECT_STATE")
         code, label, rid = self.require_reason("LOGOUT", v.get("ReasonCode", ""))
+        self.end_wrap_up(a)  # a wrap-up left open would count as a call at the next sign-in
         a.pending, a.extension = AgentState.NONE, ""
         self.set_state(a, AgentState.LOGOUT, code, label, rid)
 
@@ -104,6 +105,7 @@ class AgentRules(ModelBase):
             a.pending = AgentState.LOGOUT
             self.publish_state(a)
             return
+        self.end_wrap_up(a)  # a wrap-up left open would count as a call at the next sign-in
         a.extension = ""
         self.set_state(a, AgentState.LOGOUT, 20002 if self.ucce else 255)
 

@@ -21,6 +21,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="generate inbound calls to READY agents at this rate")
     p.add_argument("--ring-timeout", type=float, default=15.0, metavar="SECONDS",
                    help="ring-no-answer (RONA) timeout")
+    p.add_argument("--catalogue-only", action="store_true",
+                   help="send only the event fields the public GC catalogue documents "
+                        "(a GC written from it alone; docs/gc-dialect.md)")
     p.add_argument("--users", type=Path, help="Finesse Users XML (default: 20 sample agents)")
     p.add_argument("--reason-codes", type=Path, help="Finesse ReasonCodes XML")
     p.add_argument("--wrap-up-reasons", type=Path, help="Finesse WrapUpReasons XML")
@@ -68,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     codec = GcCodec(dialect, queue=args.queue)
     model = FinesseModel(data, codec, flavour=args.flavour, seed=args.seed,
                          now=reactor.seconds, ring_timeout=args.ring_timeout,
-                         decrypt=(lambda token: decrypt_password(token, key)) if key else None)
+                         decrypt=(lambda token: decrypt_password(token, key)) if key else None,
+                         catalogue_only=args.catalogue_only)
     if endpoints[0].scheme == "memory":
         link: Any = MemoryBroker(reactor).link()
     else:

@@ -205,9 +205,15 @@ class DialogRules(AgentRules):
     def cmd_ConsultCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
         d, p = self.leg(a, v["DialogId"], CallState.ACTIVE)
-        if any(c.parent == d.id and c.state != CallState.DROPPED for c in self.dialogs.values()):
+        # UCCE: one consult leg per call at a time; UCCX: one regular call and several
+        # consult calls (the seed), each placed from the regular call.
+        if self.ucce and any(c.parent == d.id and c.state != CallState.DROPPED
+                             for c in self.dialogs.values()):
             raise Refused("Generic Error", f"dialog {d.id} already has a consult call",
                           "20999")
+        if d.consult_of == a.cfg.id:
+            raise Refused("Generic Error", f"dialog {d.id} is a consult call; consult from "
+                          "the regular call", "20999")
         if v["Destination"] == a.extension:
             raise Refused("Invalid Destination", "cannot consult your own extension",
                           "Invalid Destination")
@@ -216,10 +222,19 @@ class DialogRules(AgentRules):
         self.dial(a, v["Destination"], call_type="CONSULT", parent=d.id, consult=True,
                   call_data=d.call_data, ced=d.ced, caller=d.from_addr)
 
-    def consult_leg(self, a: SimAgent, main_id: str) -> tuple[Dialog, Dialog]:
+    def consult_leg(self, a: SimAgent, main_id: str, extension: str = ""
+                    ) -> tuple[Dialog, Dialog]:
+        """The answered consult leg of ``main_id`` the agent placed: with several (UCCX),
+        the one to ``extension`` when the command names one, else the one the agent is
+        talking to (the public table leaves open whether Extension is the target's or the
+        agent's own, so both are understood)."""
         main = self.dialog_for(a, main_id)
-        consult = next((c for c in self.dialogs.values() if c.parent == main.id
-                        and c.consult_of == a.cfg.id and c.state == CallState.ACTIVE), None)
+        legs = [c for c in self.dialogs.values() if c.parent == main.id
+                and c.consult_of == a.cfg.id and c.state == CallState.ACTIVE]
+        legs = [c for c in legs if c.to_addr == extension] or legs
+        talking = [c for c in legs if (p := c.party(a.cfg.id)) is not None
+                   and p.state == CallState.ACTIVE]
+        consult = talking[0] if talking else legs[0] if legs else None
         if consult is None:
             raise Refused("Generic Error", f"dialog {main.id} has no answered consult call",
                           "20999")
@@ -242,7 +257,7 @@ class DialogRules(AgentRules):
 
     def cmd_TransferCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
-        main, consult = self.consult_leg(a, v["DialogId"])
+        main, consult = self.consult_leg(a, v["DialogId"], v.get("Extension", ""))
         self.merge_consult(agent_id, main, consult, my_state=CallState.DROPPED,
                            call_type="TRANSFER")
         self.notify(main)
@@ -250,7 +265,7 @@ class DialogRules(AgentRules):
 
     def cmd_ConferenceCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.logged_in(agent_id)
-        main, consult = self.consult_leg(a, v["DialogId"])
+        main, consult = self.consult_leg(a, v["DialogId"], v.get("Extension", ""))
         if main.controller and main.controller != agent_id:
             raise Refused("Generic Error", "only the agent who created the conference may add "
                           "parties", "20999")

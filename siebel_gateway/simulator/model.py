@@ -85,7 +85,8 @@ class FinesseModel(DialogRules):
             self.destinations.add(reply_to)
             status = "IN_SERVICE" if self.in_service else "OUT_OF_SERVICE"
             self.out.append(Emit(reply_to, self.codec.encode_event(
-                status, self.codec.dialect.system_agent, {"Reason": ""})))
+                status, self.codec.dialect.system_agent, {"Reason": ""},
+                catalogue_only=self.catalogue_only)))
             return self.take()
         a = self.agents.get(agent_id)
         dest = reply_to or (a.destination if a else "")

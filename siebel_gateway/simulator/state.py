@@ -20,6 +20,7 @@ __all__ = ["MAX_CONFERENCE", "ON_CALL", "UCCE_DTMF", "UCCX_DTMF", "CancelTimer",
            "Emit", "Key", "ModelBase", "Output", "Party", "Refused", "SimAgent", "StartTimer"]
 
 ON_CALL = (AgentState.TALKING, AgentState.HOLD)
+_OWN_VIEW = (CallState.HELD, CallState.DROPPED, CallState.FAILED)
 UCCE_DTMF = frozenset("0123456789*#ABCD")
 UCCX_DTMF = frozenset("0123456789*#")
 MAX_CONFERENCE = 4
@@ -98,13 +99,16 @@ class ModelBase:
     def __init__(self, data: SimulatorData, codec: GcCodec, *, flavour: str = "ucce",
                  seed: int = 0, now: Callable[[], float], ring_timeout: float = 15.0,
                  answer_delay: float = 1.0,
-                 decrypt: Callable[[str], str] | None = None) -> None:
+                 decrypt: Callable[[str], str] | None = None,
+                 catalogue_only: bool = False) -> None:
         if flavour not in ("ucce", "uccx"):
             raise ValueError(f"flavour must be ucce or uccx, not {flavour!r}")
         self.data, self.codec, self.flavour, self.now = data, codec, flavour, now
         self.rng = random.Random(seed)
         self.ring_timeout, self.answer_delay = ring_timeout, answer_delay
         self.decrypt = decrypt
+        #: Send only the public catalogue's event fields (a GC written from it alone).
+        self.catalogue_only = catalogue_only
         self.agents = {a.id: SimAgent(a) for a in data.agents.values()}
         self.dialogs: dict[str, Dialog] = {}
         self.next_dialog = 16_800_000 + (seed % 1000) * 1000
@@ -128,7 +132,8 @@ class ModelBase:
     def emit(self, destination: str, event: str, agent_id: str,
              values: dict[str, FieldValue]) -> None:
         if destination and (self.in_service or event in ("OUT_OF_SERVICE", "IN_SERVICE")):
-            self.out.append(Emit(destination, self.codec.encode_event(event, agent_id, values)))
+            self.out.append(Emit(destination, self.codec.encode_event(
+                event, agent_id, values, catalogue_only=self.catalogue_only)))
 
     def take(self) -> list[Output]:
         out, self.out = self.out, []
@@ -173,7 +178,10 @@ class ModelBase:
 
     def call_fields(self, d: Dialog, agent_id: str) -> dict[str, FieldValue]:
         p = d.party(agent_id)
-        return {"DialogState": d.state, "DialogId": d.id, "FromAddress": d.from_addr,
+        # Field 2 of InboundCall / ConsultCall is the dialog state as the agent sees it (the
+        # public catalogue): HELD while it holds, DROPPED / FAILED once its leg is gone.
+        seen = p.state if p is not None and p.state in _OWN_VIEW else d.state
+        return {"DialogState": seen, "DialogId": d.id, "FromAddress": d.from_addr,
                 "ParticipantState": p.state if p else "", "ToAddress": d.to_addr,
                 "CallType": d.call_type, "CED": d.ced, "CallData": tuple(d.call_data),
                 "ParentDialogId": d.parent, "SecondaryId": d.secondary,

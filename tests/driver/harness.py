@@ -145,6 +145,8 @@ class Rig:
     clock: Clock = field(default_factory=Clock)
     #: Record a trace (``serve --trace``) of everything the gateway does into this file.
     trace: Path | None = None
+    #: The simulated GC sends only the public catalogue's event fields.
+    catalogue_only: bool = False
 
     def __post_init__(self) -> None:
         self.clock.advance(START)
@@ -152,7 +154,7 @@ class Rig:
         sim_codec = GcCodec(DIALECT, queue="Connector1")
         self.model = FinesseModel(sample_data(), sim_codec, flavour=self.flavour, seed=3,
                                   now=self.clock.seconds, ring_timeout=15, answer_delay=1,
-                                  decrypt=self.decrypt)
+                                  decrypt=self.decrypt, catalogue_only=self.catalogue_only)
         self.sim = SimulatorRunner(self.model, self.broker.link(), sim_codec, self.clock)
         self.sim.link.start()
         self.codec = GcCodec(DIALECT, queue="Connector1", client_destination="gw1")

@@ -268,3 +268,42 @@ def test_many_drivers_and_services_on_one_connection_keep_their_callbacks_apart(
         if cb["method"] == "HandleEvent":
             by_service.setdefault(cb["params"]["service"], []).append(cb["params"]["name"])
     assert by_service == {a.service: ["EventAgentReady"], b.service: ["EventAgentNotReady"]}
+
+
+def wrap_up_after_a_call(rig: Rig, flavour_state: str, **kw: Any) -> Any:
+    a = rig.logged_in(**kw)
+    a.invoke("ChangeReadyState")
+    rig.control(action="inbound-call", agent="1001", ani="4155550100", dnis="8005550100")
+    assert a.invoke("AnswerCall") == {"code": 0}
+    assert a.invoke("ReleaseCall") == {"code": 0}
+    assert fields_of(a.take(), "EventWrapUp")["AgentState"] == flavour_state
+    return a
+
+
+def test_wrap_up_reason_required_refuses_leaving_wrap_up_without_one_ucce() -> None:
+    rig = Rig()
+    a = wrap_up_after_a_call(rig, "WORK_READY", params=[("WrapUpReasonRequired", "TRUE")])
+    sent = len(rig.sent)
+    for command in ("ChangeReadyState", "ChangeNotReadyState"):
+        r = a.invoke(command)
+        assert r == {"code": 1, "error": f"{command}: set a wrap-up reason first "
+                                         "(SetWrapUpReason); choose one of: Sales Call, "
+                                         "Support, Complaint"}
+    assert len(rig.sent) == sent  # nothing reached the GC
+    assert a.invoke("SetWrapUpReason", ReasonCode="Complaint") == {"code": 0}
+    assert a.invoke("ChangeReadyState") == {"code": 0}
+    assert fields_of(a.take(), "EventAgentReady")["AgentState"] == "READY"
+
+
+def test_wrap_up_reason_required_on_uccx_and_its_absence_changes_nothing() -> None:
+    rig = Rig(flavour="uccx")
+    a = wrap_up_after_a_call(rig, "WORK", params=[("WrapUpReasonRequired", "TRUE")])
+    r = a.invoke("ChangeNotReadyState")
+    assert r["code"] == 1 and r["error"].startswith("ChangeNotReadyState: set a wrap-up reason")
+    assert a.invoke("SetWrapUpReason", "Sales Call") == {"code": 0}
+    assert a.invoke("ChangeNotReadyState", ReasonCode="1") == {"code": 0}
+    assert fields_of(a.take(), "EventAgentNotReady")["AgentState"] == "NOT_READY"
+    # FALSE (the default): Ready straight from wrap-up, no reason asked.
+    rig2 = Rig()
+    b = wrap_up_after_a_call(rig2, "WORK_READY")
+    assert b.invoke("ChangeReadyState") == {"code": 0}

@@ -296,3 +296,60 @@ def test_reset_timer_on_wrap_up_restarts_the_work_item() -> None:
     a.invoke("ChangeReadyState")
     cbs = a.take()
     assert names(cbs) == ["WorkItemReleased", "EventAgentReady"]
+
+
+def two_consults(flavour: str) -> tuple[Rig, Agent, Agent, Agent, str, str]:
+    """1001 on a call consults 1002 (answered), goes back to the caller (SetCurrentWorkItem
+    holds the consult), and asks for a second consult."""
+    rig = Rig(flavour=flavour)
+    a, b, c = ready(rig, "1001", "1002", "1003")
+    rig.control(**CALL)
+    a.invoke("AnswerCall")
+    assert a.invoke("TransferInit", PhoneNumber="2002") == {"code": 0}
+    first = event(a.take(), "EventDialing")
+    main, consult1 = first["fields"]["ParentTrackingID"], first["trackingId"]
+    assert b.invoke("AnswerCall") == {"code": 0}
+    a.take()
+    assert a.flags["TransferInit"] & 2  # talking to the consulted agent: no consult from it
+    r = a.invoke("TransferInit", PhoneNumber="2003")
+    assert r["code"] == 18
+    assert a.invoke("SetCurrentWorkItem", TrackingID=main) == {"code": 0}
+    a.take()
+    return rig, a, b, c, main, consult1
+
+
+def test_uccx_one_regular_call_and_several_consult_calls_then_transfer_to_either() -> None:
+    rig, a, b, c, main, consult1 = two_consults("uccx")
+    assert not a.flags["TransferInit"] & 2 and not a.flags["ConferenceInit"] & 2
+    assert a.invoke("ConferenceInit", PhoneNumber="2003") == {"code": 0}
+    consult2 = event(a.take(), "EventDialing")["trackingId"]
+    assert consult2 not in (main, consult1)
+    assert c.invoke("AnswerCall") == {"code": 0}
+    a.take()
+    # Three calls: the caller and the first consult held, the second consult active.
+    assert a.flags["TransferInit"] & 2
+    assert not a.flags["TransferComplete"] & 2
+    # Without TrackingID, completing acts on the consult the agent is talking to.
+    assert a.invoke("TransferComplete") == {"code": 0}
+    assert rig.sent[-1].type == "TransferCall#1001"
+    assert rig.sent[-1].body == f"2003,{main}"
+    assert event(c.take(), "EventPartyChanged")["fields"]["CallType"] == "TRANSFER"
+    # The first consult is still there, held; 1001 picks it up and ends it.
+    assert a.invoke("RetrieveCall", TrackingID=consult1) == {"code": 0}
+    assert a.invoke("ReleaseCall") == {"code": 0}
+    assert "EventReleased" in names(b.take())
+
+
+def test_uccx_a_consult_is_placed_from_the_regular_call_not_from_a_consult() -> None:
+    _, a, _, _, _, consult1 = two_consults("uccx")
+    a.invoke("SetCurrentWorkItem", TrackingID=consult1)
+    a.take()
+    r = a.invoke("TransferInit", PhoneNumber="2003", TrackingID=consult1)
+    assert r == {"code": 18, "error": "TransferInit: the call is a consult call"}
+
+
+def test_ucce_keeps_one_consult_per_call() -> None:
+    a = two_consults("ucce")[1]
+    assert a.flags["TransferInit"] & 2
+    r = a.invoke("TransferInit", PhoneNumber="2003")
+    assert r == {"code": 18, "error": "TransferInit: the call is already consulting"}

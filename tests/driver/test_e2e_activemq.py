@@ -39,10 +39,11 @@ class Lab:
         conn.send(f"/queue/{self.queue}.sim-control", json.dumps(msg))
         conn.disconnect()
 
-    def agent(self, agent_id: str) -> AgentClient:
+    def agent(self, agent_id: str, *params: tuple[str, str]) -> AgentClient:
         c = ScsSocketClient("127.0.0.1", self.gateway_port, timeout=20)
         d = c.call("CreateISCDriverInstance", mediaType="Voice", language="ENU",
-                   connectString="", params=[["Driver:Flavour", self.flavour.upper()]])
+                   connectString="", params=[["Driver:Flavour", self.flavour.upper()],
+                                             *[list(p) for p in params]])
         s = c.call("RequestService", driver=d["driver"], connectString="",
                    params=[["Service:AgentId", agent_id],
                            ["Service:Extension", f"20{agent_id[2:]}"]])
@@ -249,3 +250,23 @@ def test_uccx_rules_and_ucce_single_step(lab: Lab) -> None:
     else:
         assert r == {"code": 0}
         a.c.wait_event("EventReleased")
+
+
+def test_wrap_up_reason_required_over_the_wire(lab: Lab) -> None:
+    a = lab.agent("1001", ("Driver:WrapUpReasonRequired", "TRUE"))
+    a.login()
+    assert a.invoke("ChangeReadyState") == {"code": 0}
+    a.c.wait_event("EventAgentReady")
+    lab.control(action="inbound-call", agent="1001", ani="4155550100", dnis="8005550100")
+    a.c.wait_event("EventRinging")
+    assert a.invoke("AnswerCall") == {"code": 0}
+    a.c.wait_event("EventEstablished")
+    assert a.invoke("ReleaseCall") == {"code": 0}
+    a.c.wait_event("EventWrapUp")
+    for command, reason in (("ChangeReadyState", ""), ("ChangeNotReadyState", "1")):
+        assert a.invoke(command, reason) == {
+            "code": 1, "error": f"{command}: set a wrap-up reason first (SetWrapUpReason); "
+                                "choose one of: Sales Call, Support, Complaint"}
+    assert a.invoke("SetWrapUpReason", ReasonCode="Support") == {"code": 0}
+    assert a.invoke("ChangeReadyState") == {"code": 0}
+    a.c.wait_event("EventAgentReady")

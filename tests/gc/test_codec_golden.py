@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from siebel_gateway.gc.codec import GcCodec, GcDecodeError, GcEncodeError
+from siebel_gateway.gc.codec import FieldValue, GcCodec, GcDecodeError, GcEncodeError
 from siebel_gateway.gc.dialect import load_dialect
 
 CODEC = GcCodec(load_dialect(), queue="Connector1", client_destination="sgw.host1")
@@ -134,3 +134,51 @@ def test_malformed_events_are_refused_with_a_reason_and_counted(text: str, kind:
         codec.decode(text)
     assert message in str(info.value)
     assert codec.rejected == {kind: 1}
+
+
+@pytest.mark.parametrize(("body", "fields"), [
+    # Exactly the public catalogue's forms (finesse.md 6.5), nothing of ours.
+    ("1001#InboundCall#HELD#16804377#4155550100",
+     {"DialogState": "HELD", "DialogId": "16804377", "FromAddress": "4155550100",
+      "ParticipantState": None, "CallData": None, "SecondaryId": None}),
+    ("1001#NewInboundCall#4155550100##key:16804377",
+     {"ANI": "4155550100", "DNIS": "", "DialogId": "16804377", "CallType": None,
+      "CallData": None}),
+    ("1001#ConsultCall#INITIATED#key:16804378#2002",
+     {"DialogState": "INITIATED", "DialogId": "16804378", "OtherNumber": "2002",
+      "ParentDialogId": None}),
+    ("1001#State#READY#-1####Chris Smith##2001",
+     {"State": "READY", "ReasonCode": -1, "ReasonLabel": "", "PendingState": "",
+      "ReasonCodeId": None, "FullName": "Chris Smith", "Extension": "2001"}),
+    ("1001#ReasonCodes##1,2#Break,Lunch",
+     {"Category": "", "Codes": ("1", "2"), "Labels": ("Break", "Lunch")}),
+    ("1001#Error##Invalid State", {"Message": "Invalid State", "ErrorType": "",
+                                   "Command": None, "ErrorCode": None}),
+    ("system#IN_SERVICE", {"Reason": None}),
+    ("1001#DialogStatus", {"DialogId": None, "Actions": None, "CallData": None}),
+])
+def test_events_with_only_the_catalogue_fields_decode(body: str,
+                                                      fields: dict[str, object]) -> None:
+    event = CODEC.decode(body)
+    assert {k: event.fields[k] for k in fields} == fields
+
+
+def test_catalogue_only_encoding_writes_nothing_of_ours() -> None:
+    values: dict[str, FieldValue] = {
+        "DialogState": "HELD", "DialogId": "7", "FromAddress": "4155550100",
+        "ParticipantState": "HELD", "ToAddress": "8005550100", "CallType": "ACD_IN",
+        "CallData": (("callVariable1", "x"),), "ParentDialogId": "3"}
+    assert CODEC.encode_event("InboundCall", "1001", values, catalogue_only=True) == \
+        "1001#InboundCall#HELD#7#4155550100"
+    assert CODEC.encode_event("InboundCall", "1001", values) == \
+        "1001#InboundCall#HELD#7#4155550100#HELD#8005550100#ACD_IN##callVariable1=x#3#"
+    assert CODEC.encode_event("Error", "1001", {"Message": "m", "Command": "Login"},
+                              catalogue_only=True) == "1001#Error##m"
+
+
+def test_shorter_than_the_catalogue_is_still_refused() -> None:
+    with pytest.raises(GcDecodeError, match=r"InboundCall has 4 fields; the dialect expects "
+                                            r"5 \(the catalogue's\) to 12"):
+        CODEC.decode("1001#InboundCall#HELD#7")
+    with pytest.raises(GcDecodeError, match="State has 3 fields"):
+        CODEC.decode("1001#State#READY")

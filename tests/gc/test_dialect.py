@@ -54,3 +54,19 @@ def test_siebel_files_cannot_hold_dialect_sections() -> None:
 
     result = parse_text('[GCEvent:State]\nField.2 = "State"\n')
     assert "unknown section type 'GCEvent'" in result.errors[0].message
+
+
+def test_catalogue_positions_are_the_public_ones_and_checked(tmp_path: Path) -> None:
+    d = load_dialect()
+    assert {n: e.catalogue for n, e in d.events.items()} == {
+        "IN_SERVICE": (), "OUT_OF_SERVICE": (), "AgentInfo": (2, 3, 4, 5, 6, 7, 8),
+        "State": (2, 3, 7, 9), "ReasonCodes": (3, 4), "NewInboundCall": (2, 4),
+        "InboundCall": (2, 3, 4), "ConsultCall": (2, 3, 4), "DialogStatus": (), "Error": (3,)}
+    text = template_path("gc-dialect.def").read_text()
+    bad = tmp_path / "dialect.def"
+    bad.write_text(text.replace('Catalogue = "2,3,7,9"', 'Catalogue = "2,3,17,x"'))
+    with pytest.raises(DefFileError) as info:
+        load_dialect(bad)
+    messages = [p.format() for p in info.value.problems]
+    assert any("[GCEvent:State] Catalogue: '17' is not the position" in m for m in messages)
+    assert any("[GCEvent:State] Catalogue: 'x' is not the position" in m for m in messages)

@@ -114,7 +114,7 @@ def test_inbound_call_answer_hold_retrieve_release_wrap_up_ucce() -> None:
     assert brief(sim.send("AnswerCall", AgentId="1001", DialogId=d)) == [
         f"InboundCall 1001 {d} ACTIVE ACTIVE ACD_IN", "State 1001 TALKING"]
     assert brief(sim.send("HoldCall", AgentId="1001", DialogId=d)) == [
-        f"InboundCall 1001 {d} ACTIVE HELD ACD_IN", "State 1001 HOLD"]
+        f"InboundCall 1001 {d} HELD HELD ACD_IN", "State 1001 HOLD"]
     assert brief(sim.send("RetrieveCall", AgentId="1001", DialogId=d)) == [
         f"InboundCall 1001 {d} ACTIVE ACTIVE ACD_IN", "State 1001 TALKING"]
     assert brief(sim.send("ReleaseCall", AgentId="1001", DialogId=d)) == [
@@ -131,7 +131,7 @@ def test_uccx_hold_keeps_talking_and_wrap_up_is_work() -> None:
     d, _ = inbound(sim)
     sim.send("AnswerCall", AgentId="1001", DialogId=d)
     assert brief(sim.send("HoldCall", AgentId="1001", DialogId=d)) == [
-        f"InboundCall 1001 {d} ACTIVE HELD ACD_IN"]
+        f"InboundCall 1001 {d} HELD HELD ACD_IN"]
     sim.send("RetrieveCall", AgentId="1001", DialogId=d)
     assert brief(sim.send("ReleaseCall", AgentId="1001", DialogId=d))[-1] == "State 1001 WORK"
 
@@ -191,7 +191,7 @@ def test_consult_transfer_carries_the_call_data_to_the_consulted_agent() -> None
     sim.send("AnswerCall", AgentId="1001", DialogId=d1)
     events = sim.send("ConsultCall", AgentId="1001", Destination="2002", DialogId=d1)
     d2 = events[1].text("DialogId")
-    assert brief(events) == [f"InboundCall 1001 {d1} ACTIVE HELD PREROUTE_DIRECT_AGENT",
+    assert brief(events) == [f"InboundCall 1001 {d1} HELD HELD PREROUTE_DIRECT_AGENT",
                              f"ConsultCall 1001 {d2} INITIATED INITIATED",
                              f"ConsultCall 1001 {d2} ALERTING INITIATED",
                              f"NewInboundCall 1002 {d2} CONSULT"]
@@ -205,7 +205,7 @@ def test_consult_transfer_carries_the_call_data_to_the_consulted_agent() -> None
     assert brief(events) == [
         f"ConsultCall 1001 {d2} DROPPED DROPPED",
         f"InboundCall 1002 {d2} DROPPED DROPPED CONSULT",
-        f"InboundCall 1001 {d1} ACTIVE DROPPED TRANSFER",
+        f"InboundCall 1001 {d1} DROPPED DROPPED TRANSFER",
         f"InboundCall 1002 {d1} ACTIVE ACTIVE TRANSFER",
         "State 1001 WORK_READY"]
     assert events[3].fields["SecondaryId"] == d2  # the consulted agent re-keys its call
@@ -246,7 +246,7 @@ def test_single_step_transfer_is_ucce_only() -> None:
         sim.send("AnswerCall", AgentId="1001", DialogId=d)
         events = sim.send("SingleStepTransfer", AgentId="1001", Destination="2002", DialogId=d)
         if flavour == "ucce":
-            assert brief(events) == [f"InboundCall 1001 {d} ALERTING DROPPED TRANSFER",
+            assert brief(events) == [f"InboundCall 1001 {d} DROPPED DROPPED TRANSFER",
                                      "State 1002 RESERVED",
                                      f"NewInboundCall 1002 {d} TRANSFER",
                                      "State 1001 WORK_READY"]
@@ -312,3 +312,54 @@ def test_same_seed_same_run() -> None:
         out += ev + sim.send("AnswerCall", AgentId="1001", DialogId=d)
         return [e.name + repr(sorted(e.fields.items())) for e in out]
     assert run() == run()
+
+
+@pytest.mark.parametrize("flavour", ["ucce", "uccx"])
+def test_a_forced_logout_during_wrap_up_ends_it_and_the_next_call_wraps_up_again(
+        flavour: str) -> None:
+    sim = Sim(flavour=flavour)
+    wrap = "WORK_READY" if flavour == "ucce" else "WORK"
+    sim.login("1001", ready=True)
+    d, _ = inbound(sim)
+    sim.send("AnswerCall", AgentId="1001", DialogId=d)
+    assert brief(sim.send("ReleaseCall", AgentId="1001", DialogId=d))[-1] == f"State 1001 {wrap}"
+    [out] = brief(sim.send("ForceLogout", AgentId="1001"))
+    assert out.startswith("State 1001 LOGOUT")
+    sim.login("1001", ready=True)
+    second, _ = inbound(sim)
+    sim.send("AnswerCall", AgentId="1001", DialogId=second)
+    assert brief(sim.send("ReleaseCall", AgentId="1001", DialogId=second)) == [
+        f"InboundCall 1001 {second} DROPPED DROPPED ACD_IN", f"State 1001 {wrap}"]
+    # The first wrap-up's timer was cancelled with it: only the second one's ends the state.
+    [end] = brief(sim.advance(60))
+    assert end.startswith("State 1001 READY" if flavour == "ucce" else "State 1001 NOT_READY")
+
+
+@pytest.mark.parametrize("flavour", ["uccx", "ucce"])
+def test_uccx_allows_several_consults_from_the_regular_call_ucce_one(flavour: str) -> None:
+    sim = Sim(flavour=flavour)
+    sim.login("1001", ready=True)
+    sim.login("1002")
+    sim.login("1003")
+    d1, _ = inbound(sim, "1001")
+    sim.send("AnswerCall", AgentId="1001", DialogId=d1)
+    events = sim.send("ConsultCall", AgentId="1001", Destination="2002", DialogId=d1)
+    d2 = next(e for e in events if e.name == "ConsultCall").text("DialogId")
+    sim.send("AnswerCall", AgentId="1002", DialogId=d2)
+    [err] = sim.send("ConsultCall", AgentId="1001", Destination="2003", DialogId=d2)
+    assert err.fields["Message"] == f"dialog {d2} is a consult call; consult from the regular call"
+    sim.send("HoldCall", AgentId="1001", DialogId=d2)
+    sim.send("RetrieveCall", AgentId="1001", DialogId=d1)
+    events = sim.send("ConsultCall", AgentId="1001", Destination="2003", DialogId=d1)
+    if flavour == "ucce":
+        assert [e.fields["Message"] for e in events] == [
+            f"dialog {d1} already has a consult call"]
+        return
+    d3 = next(e for e in events if e.name == "ConsultCall").text("DialogId")
+    sim.send("AnswerCall", AgentId="1003", DialogId=d3)
+    # Both consults answered; the transfer goes to the one the agent is talking to (d3),
+    # or to the one named by Extension.
+    events = sim.send("TransferCall", AgentId="1001", Extension="2002", DialogId=d1)
+    assert brief(events)[:2] == [f"ConsultCall 1001 {d2} DROPPED DROPPED",
+                                 f"InboundCall 1002 {d2} DROPPED DROPPED CONSULT"]
+    assert f"InboundCall 1002 {d1} ACTIVE ACTIVE TRANSFER" in brief(events)

@@ -117,14 +117,14 @@ def test_gc_flow_over_activemq(sim: RawClient) -> None:
     c.command("AnswerCall#1001", d1)
     c.expect(f"1001#InboundCall#ACTIVE#{d1}#4155550100#ACTIVE#", "1001#State#TALKING#")
     c.command("HoldCall#1001", d1)
-    c.expect(f"1001#InboundCall#ACTIVE#{d1}#4155550100#HELD#", "1001#State#HOLD#")
+    c.expect(f"1001#InboundCall#HELD#{d1}#4155550100#HELD#", "1001#State#HOLD#")
     c.command("RetrieveCall#1001", d1)
     c.expect(f"1001#InboundCall#ACTIVE#{d1}#4155550100#ACTIVE#", "1001#State#TALKING#")
 
     # consult 1002, who sees the caller's data; then transfer the call to 1002
     c.command("ConsultCall#1001", f"2002,{d1}")
     _held, initiated, _alerting, pop = c.expect(
-        f"1001#InboundCall#ACTIVE#{d1}#", "1001#ConsultCall#INITIATED#",
+        f"1001#InboundCall#HELD#{d1}#", "1001#ConsultCall#INITIATED#",
         "1001#ConsultCall#ALERTING#", "1002#NewInboundCall#4155550100#")
     d2 = initiated[3].removeprefix("key:")
     assert pop[4] == f"key:{d2}" and pop[5] == "CONSULT" and pop[8] == d1
@@ -134,14 +134,14 @@ def test_gc_flow_over_activemq(sim: RawClient) -> None:
              "1002#State#TALKING#")
     c.command("TransferCall#1001", f"2001,{d1}")
     events = c.expect(f"1001#ConsultCall#DROPPED#key:{d2}#", f"1002#InboundCall#DROPPED#{d2}#",
-                      f"1001#InboundCall#ACTIVE#{d1}#", f"1002#InboundCall#ACTIVE#{d1}#",
+                      f"1001#InboundCall#DROPPED#{d1}#", f"1002#InboundCall#ACTIVE#{d1}#",
                       "1001#State#WORK_READY#")
     assert events[3][7] == "TRANSFER" and events[3][11] == d2
 
     # 1002 consults 1003 and conferences everyone in
     c.command("ConsultCall#1002", f"2003,{d1}")
     _held, consult, _alerting, _pop = c.expect(
-        f"1002#InboundCall#ACTIVE#{d1}#", "1002#ConsultCall#INITIATED#",
+        f"1002#InboundCall#HELD#{d1}#", "1002#ConsultCall#INITIATED#",
         "1002#ConsultCall#ALERTING#", "1003#NewInboundCall#")
     d3 = consult[3].removeprefix("key:")
     c.command("AnswerCall#1003", d3)
@@ -154,7 +154,7 @@ def test_gc_flow_over_activemq(sim: RawClient) -> None:
 
     # everyone hangs up
     c.command("ReleaseCall#1002", d1)
-    c.expect(f"1002#InboundCall#ACTIVE#{d1}#", f"1003#InboundCall#ACTIVE#{d1}#",
+    c.expect(f"1002#InboundCall#DROPPED#{d1}#", f"1003#InboundCall#ACTIVE#{d1}#",
              "1002#State#WORK")
     c.command("ReleaseCall#1003", d1)
     c.expect(f"1003#InboundCall#DROPPED#{d1}#", "1003#State#WORK")
