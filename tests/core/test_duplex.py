@@ -198,7 +198,8 @@ class DuplexWalk(CoreWalk):
 
     def __init__(self) -> None:
         super().__init__()
-        self.d = DuplexDriver(mode=Mode.ACTIVE_ACTIVE)
+        self.dd = DuplexDriver(mode=Mode.ACTIVE_ACTIVE)
+        self.d = self.dd
         self.timers.clear()
         self.toolbar.clear()
         self.observe(self.d.available())
@@ -206,9 +207,9 @@ class DuplexWalk(CoreWalk):
     @rule(kind=st.sampled_from(("OUT_OF_SERVICE", "IN_SERVICE", "silent")))
     def second_gc(self, kind: str) -> None:
         if kind == "silent":
-            self.observe(self.d.silence(1))
+            self.observe(self.dd.silence(1))
         else:
-            self.observe(self.d.gc_on(1, kind, SYSTEM, Reason="test"))
+            self.observe(self.dd.gc_on(1, kind, SYSTEM, Reason="test"))
 
 
 DuplexWalk.TestCase.settings = settings(max_examples=40, stateful_step_count=40,
