@@ -15,7 +15,9 @@ Only an IN_SERVICE GC on a live link is *usable*.  ``Mode``:
 * ``SIMPLEX``: one GC, every agent on it (exactly the gateway of before duplex);
 * ``ACTIVE_PASSIVE``: every agent on the active GC; when it stops being usable and the
   other one is, the other becomes active (no fail-back unless the new one fails in turn,
-  or ``fail_back`` is set and the first GC is usable again);
+  or ``fail_back`` is set and the first GC is usable again).  While no agent is placed,
+  the first GC in service (in ``Queue`` order) is the active one, so which GC answered
+  Hello first at start-up does not decide it;
 * ``ACTIVE_ACTIVE``: each agent has a home GC (stable: a CRC of the agent id); an agent whose
   GC is not usable is placed on, or moved to, the other; a GC that returns takes new
   logins of its agents again (agents already moved stay where they are).
@@ -187,7 +189,8 @@ class GcSet:
         moves: list[Move] = []
         if self.mode is Mode.ACTIVE_PASSIVE:
             target = self.active
-            if not self.tracks[self.active].usable:
+            # nobody to move (the first GC in service is active), or the active one failed
+            if not self.placed or not self.tracks[self.active].usable:
                 target = next((i for i, t in enumerate(self.tracks) if t.usable), self.active)
             elif self.fail_back and self.active != 0 and self.tracks[0].usable:
                 target = 0

@@ -94,6 +94,17 @@ def test_hello_goes_to_each_gc_and_agents_sign_in_on_the_active_one() -> None:
     assert {dest for dest, t in destinations(d.log) if "1001" in t} == {"/queue/Connector1"}
 
 
+def test_the_first_gc_is_active_whichever_answers_hello_first() -> None:
+    d = DuplexDriver()
+    d.link(True)
+    d.gc_on(1, "IN_SERVICE", SYSTEM, Reason="up")
+    assert d.core.gcs.active == 1  # the only one in service
+    d.gc_on(0, "IN_SERVICE", SYSTEM, Reason="up")
+    assert d.core.gcs.active == 0  # nobody signed in yet: the first in Queue order
+    d.logged_in("1001")
+    assert d.core.gcs.placed["1001"] == 0
+
+
 def test_active_passive_switch_on_out_of_service_keeps_the_agent_signed_in() -> None:
     d = DuplexDriver()
     d.available()

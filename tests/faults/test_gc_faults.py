@@ -57,6 +57,9 @@ def test_primary_gc_fails_and_agents_continue_on_the_second(shared_lab: Lab, how
     lab = shared_lab
     a, b = lab.floor()
     before = snapshot((a, b))
+    gcs = lab.status()["gcs"]
+    assert [g["active"] for g in gcs] == [True, False]  # the first GC in Queue is active
+    assert [g["agents"] for g in gcs] == [2, 0]
     t_fault = time.monotonic()
     lab.control(action="gc-down", queue=lab.queues[0], mode=how)
     # A command right after the fault: a silent GC swallows it (answered at the switch
