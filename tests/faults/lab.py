@@ -207,11 +207,13 @@ class Lab:
         while True:
             try:
                 TimedClient("127.0.0.1", self.gw_port, timeout=1).close()
-                return
+                break
             except OSError:
                 assert self.procs[-1].poll() is None, self.log()
                 assert time.monotonic() < deadline, "gateway did not listen within 30 s"
                 time.sleep(0.1)
+        # both GCs answered Hello: agents are placed as the mode says, not by who was first
+        self.wait_status(lambda s: [g["status"] for g in s["gcs"]] == ["IN_SERVICE"] * 2)
 
     def _run(self, args: list[str], log: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-m", "siebel_gateway.cli", *args], cwd=ROOT,
@@ -334,8 +336,10 @@ class Load:
             thread.join(timeout=60)
 
     def _loop(self) -> None:
-        ready = True
         while not self._stop.is_set():
+            # toggle from the state the agent is in (a command the fault cut off did not
+            # change it): each accepted command must then show its state event
+            ready = self.agent.last_state()[0] != "EventAgentReady"
             start = len(self.agent.c.history)
             name, event = (("ChangeReadyState", "EventAgentReady") if ready
                            else ("ChangeNotReadyState", "EventAgentNotReady"))
@@ -359,4 +363,3 @@ class Load:
                 self.answered += 1
             except AssertionError:
                 self.lost.append(track)
-            ready = not ready

@@ -100,6 +100,7 @@ def test_gc_returns_and_takes_new_logins_again(shared_lab: Lab) -> None:
     lab.wait_status(lambda s: sum(g["agents"] for g in s["gcs"]) == 2)
     before = snapshot((a, b))
     on_second = [g["agents"] for g in lab.status()["gcs"]]
+    assert on_second == [0, 2]  # both agents' home (a CRC of the id) is the second GC
     lab.control(action="gc-down", queue=lab.queues[1], mode="silent")
     lab.wait_status(lambda s: s["gcs"][1]["status"] == "SILENT"
                     and s["gcs"][0]["agents"] == 2)
