@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from ..gc.codec import GcCodec, GcDecodeError, GcEncodeError, GcEvent
+from ..gc.codec import GcCodec, GcEncodeError, GcEvent
 from . import machine
 from .agent import AgentSession
 from .broker_messages import BrokerMessage
@@ -50,6 +50,8 @@ class DuplexGateway(GatewayCore):
         self.codecs = tuple(codecs)
         self.gcs = GcSet(tuple(c.queue for c in codecs), mode, missed_heartbeats, fail_back)
         self._by_destination = {c.event_destination: i for i, c in enumerate(codecs)}
+        #: The GC the message being handled came from (its event destination).
+        self._source: int | None = None
         if len(self._by_destination) != len(codecs):
             raise ValueError("each GC needs its own event destination (the dialect's "
                              "EventDestination must use {ClientDestination})")
@@ -118,28 +120,21 @@ class DuplexGateway(GatewayCore):
         out.append(StartTimer(self._key("answer", i), self.options.heartbeat))
 
     def broker_message(self, message: BrokerMessage, now: float) -> list[Effect]:
-        out: list[Effect] = []
-        self._check_skew(message, now, out)
+        """As for one GC; a system event is the status of the GC whose client destination
+        it came on (``_system``)."""
+        self._source = self._by_destination.get(message.destination)
         try:
-            event = self.codec.decode(message.body)
-        except GcDecodeError as exc:
-            self._log(out, "warn", "GC event refused: {reason}", reason=str(exc))
-            return out
-        if event.agent_id == self.codec.dialect.system_agent:
-            i = self._by_destination.get(message.destination)
-            if i is None:
-                self._log(out, "warn", "GC system event {event} on {destination}, which no "
-                          "GC of this gateway answers on: ignored", event=event.name,
-                          destination=message.destination)
-                return out
-            return self._reached(out, self._system_of(i, event, now, out))
-        s = self.agents.get(event.agent_id)
-        if s is None:
-            self._log(out, "debug", "GC event {event} for agent {agent} that no service has "
-                      "logged in", event=event.name, agent=event.agent_id)
-            return out
-        machine.gc_event(s, event, now)
-        return self._reached(out, (s,))
+            return super().broker_message(message, now)
+        finally:
+            self._source = None
+
+    def _system(self, event: GcEvent, now: float, out: list[Effect]) -> list[AgentSession]:
+        i = self._source
+        if i is None:
+            self._log(out, "warn", "GC system event {event} on a destination no GC of this "
+                      "gateway answers on: ignored", event=event.name)
+            return []
+        return self._system_of(i, event, now, out)
 
     def _on(self, s: AgentSession, i: int) -> bool:
         return self.gcs.placed.get(s.agent_id, self.gcs.active) == i
