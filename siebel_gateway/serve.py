@@ -183,7 +183,8 @@ def run(args: argparse.Namespace) -> int:
     start_monitor(reactor, gateway, ready)
     print(f"siebel-gateway: serving {args.siebel_def} on {settings.listen_host}:"
           f"{gateway['port']} ({'TLS' if settings.tls_certificate else 'TCP'}), GC on "
-          f"{settings.broker_url} queue {settings.queue}", file=sys.stderr, flush=True)
+          f"{settings.broker_url}{' + ' + settings.broker_url2 if settings.broker_url2 else ''}"
+          f" queue {', '.join(settings.queues)} ({settings.mode})", file=sys.stderr, flush=True)
     if gateway.get("monitor_url"):
         print(f"siebel-gateway: monitor on {gateway['monitor_url']}", file=sys.stderr,
               flush=True)
@@ -257,16 +258,24 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
                     client_destination=settings.client_destination,
                     command_expiry=settings.command_expiry)
     core = GatewayCore(codec, ready["catalog"], ready["options"], encrypt=ready["encrypt"])
+    if settings.mode != "simplex":
+        core = _duplex_core(ready)
+        codec = core.codec
     parts: dict[str, Any] = {"core": core}
-    if settings.broker_endpoints[0].scheme == "memory":
-        link: Any = _embedded(reactor, ready, parts)
-    else:
-        link = StompLink(settings.broker_endpoints, reactor=reactor, clock=reactor,
+
+    def stomp(endpoints: Any) -> StompLink:
+        return StompLink(endpoints, reactor=reactor, clock=reactor,
                          user=settings.broker_user or None,
                          password=ready["broker_password"],
                          heartbeats=(settings.broker_heartbeat_ms,
                                      settings.broker_heartbeat_ms),
                          ca_certs=settings.ca_certificates or None)
+
+    if settings.broker_endpoints[0].scheme == "memory":
+        link: Any = _embedded(reactor, ready, parts)
+    else:
+        link = stomp(settings.broker_endpoints)
+    links = [link, stomp(settings.broker_endpoints2)] if settings.broker_endpoints2 else [link]
     tap: Any = None
     trace_file = trace or settings.trace_file
     if trace_file:
@@ -291,7 +300,13 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
 
         parts["monitor_tap"] = watcher = monitor_tap()
         tap = Tee(tap, watcher) if tap is not None else watcher
-    service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap)
+    if settings.mode != "simplex":
+        from .adapters.duplex_service import DuplexService
+
+        service: GatewayService = DuplexService(cast(Any, core), links, reactor,
+                                                max_line=settings.max_line, tap=tap)
+    else:
+        service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap)
     factory = ScsServerFactory(service, ScsLimits(
         max_connections=settings.max_connections, idle_timeout=settings.idle_timeout,
         output_pause=settings.output_pause_bytes, output_close=settings.output_close_bytes,
@@ -360,6 +375,28 @@ def start_simulator(reactor: Any, ready: dict[str, Any], link: Any) -> Any:
     model = FinesseModel(sample_data(), sim_codec, flavour=ready["flavour"].lower(),
                          now=reactor.seconds,
                          decrypt=(lambda t: decrypt_password(t, key)) if key else None)
-    runner = SimulatorRunner(model, link, sim_codec, reactor, queue=settings.queue)
+    runner = SimulatorRunner(model, link, sim_codec, reactor, queue=settings.queue,
+                             queues=settings.queues)
     link.start()
     return runner
+
+
+def _duplex_core(ready: dict[str, Any]) -> Any:
+    """Two GCs (``Mode`` active-passive or active-active): a codec per GC, each answering
+    on its own client destination (``<ClientDestination>.<Queue>``)."""
+    from .core.duplex import DuplexGateway, duplex_client_destination
+    from .core.gcs import parse_mode
+    from .gc.codec import GcCodec
+
+    settings = ready["settings"]
+    codecs = [GcCodec(ready["dialect"], queue=q,
+                      client_destination=duplex_client_destination(
+                          settings.client_destination, q),
+                      command_expiry=settings.command_expiry) for q in settings.queues]
+    try:
+        return DuplexGateway(codecs, ready["catalog"], ready["options"],
+                             mode=parse_mode(settings.mode),
+                             missed_heartbeats=settings.missed_heartbeats,
+                             fail_back=settings.fail_back, encrypt=ready["encrypt"])
+    except ValueError as exc:
+        raise StartError(f"{settings.path} [GenericConnector]: {exc}") from None

@@ -3,9 +3,10 @@
     [Server]            Listen, TlsCertificate, TlsKey, MaxLineBytes, TlsClientCa,
                         AuthTokenFile, AuthTokenEnv, MaxConnections, IdleTimeoutSeconds,
                         OutputPauseBytes, OutputCloseBytes
-    [Broker]            Url, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs
+    [Broker]            Url, Url2, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
-                        CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds
+                        CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds,
+                        Mode, MissedHeartbeats, FailBack
     [Security]          SecurePasswordKeyFile, SecurePasswordKeyEnv
     [Locale]            Directory
     [Trace]             File, MaxBytes
@@ -32,10 +33,11 @@ _SECTIONS = {
     "Server": ("Listen", "TlsCertificate", "TlsKey", "MaxLineBytes", "TlsClientCa",
                "AuthTokenFile", "AuthTokenEnv", "MaxConnections", "IdleTimeoutSeconds",
                "OutputPauseBytes", "OutputCloseBytes"),
-    "Broker": ("Url", "User", "PasswordEnv", "PasswordFile", "CaCertificates", "HeartbeatMs"),
+    "Broker": ("Url", "Url2", "User", "PasswordEnv", "PasswordFile", "CaCertificates",
+               "HeartbeatMs"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
                          "CommandTimeoutSeconds", "HeartbeatSeconds",
-                         "ClockSkewWarningSeconds"),
+                         "ClockSkewWarningSeconds", "Mode", "MissedHeartbeats", "FailBack"),
     "Security": ("SecurePasswordKeyFile", "SecurePasswordKeyEnv"),
     "Locale": ("Directory",),
     "Trace": ("File", "MaxBytes"),
@@ -69,6 +71,15 @@ class GatewaySettings:
     ca_certificates: str = ""
     broker_heartbeat_ms: int = 1000
     queue: str = "Connector1"
+    #: Every GC named by ``Queue`` (one: simplex; two: duplex), the first is ``queue``.
+    queues: tuple[str, ...] = ("Connector1",)
+    #: simplex | active-passive | active-active (core/gcs.py).
+    mode: str = "simplex"
+    missed_heartbeats: int = 3
+    fail_back: bool = False
+    #: The second GC's broker ([Broker] Url2); empty: the same broker as the first.
+    broker_url2: str = ""
+    broker_endpoints2: tuple[BrokerEndpoint, ...] = ()
     client_destination: str = "siebel-gateway"
     dialect: str = ""
     command_expiry: float = 30.0
@@ -161,6 +172,7 @@ _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("GenericConnector", "CommandTimeoutSeconds"): ("command_timeout", float, 0.1, 3_600),
     ("GenericConnector", "HeartbeatSeconds"): ("heartbeat", float, 1, 3_600),
     ("GenericConnector", "ClockSkewWarningSeconds"): ("clock_skew_warning", float, 0, 86_400),
+    ("GenericConnector", "MissedHeartbeats"): ("missed_heartbeats", int, 1, 100),
     ("Trace", "MaxBytes"): ("trace_max_bytes", int, 4096, 1 << 40),
 }
 _TEXTS = {
@@ -170,7 +182,6 @@ _TEXTS = {
     ("Broker", "User"): "broker_user", ("Broker", "PasswordEnv"): "broker_password_env",
     ("Broker", "PasswordFile"): "broker_password_file",
     ("Broker", "CaCertificates"): "ca_certificates",
-    ("GenericConnector", "Queue"): "queue",
     ("GenericConnector", "ClientDestination"): "client_destination",
     ("GenericConnector", "Dialect"): "dialect",
     ("Security", "SecurePasswordKeyFile"): "key_file",
@@ -184,6 +195,56 @@ _TEXTS = {
 _PATHS = ("TlsCertificate", "TlsKey", "PasswordFile", "CaCertificates", "Dialect",
           "SecurePasswordKeyFile", "Directory", "File", "AdminTokenFile", "TlsClientCa",
           "AuthTokenFile")
+
+
+def _queues(text: str) -> dict[str, object]:
+    names = tuple(q.strip() for q in text.split(","))
+    if not 1 <= len(names) <= 2 or not all(names):
+        raise ValueError(f"name one GC queue or two separated by a comma, not {text!r}")
+    bad = next((q for q in names if not all(c.isalnum() or c in "._-" for c in q)), None)
+    if bad is not None:
+        raise ValueError(f"queue name {bad!r} may hold letters, digits, '.', '_' and '-' only")
+    return {"queues": names, "queue": names[0]}
+
+
+def _url2(text: str) -> dict[str, object]:
+    if not text.strip():
+        return {"broker_url2": "", "broker_endpoints2": ()}
+    endpoints = parse_broker_url(text)
+    if endpoints[0].scheme == "memory":
+        raise ValueError("the second GC's broker must be stomp://, stomp+ssl:// or failover:")
+    return {"broker_url2": text.strip(), "broker_endpoints2": endpoints}
+
+
+def _flag(text: str) -> dict[str, object]:
+    value = text.strip().upper()
+    if value not in ("TRUE", "FALSE"):
+        raise ValueError(f"write TRUE or FALSE, not {text!r}")
+    return {"fail_back": value == "TRUE"}
+
+
+_DUPLEX = {
+    ("GenericConnector", "Queue"): _queues,
+    ("GenericConnector", "Mode"): lambda text: {"mode": text.strip().lower()},
+    ("GenericConnector", "FailBack"): _flag,
+    ("Broker", "Url2"): _url2,
+}
+
+
+def duplex_check(values: dict[str, object]) -> dict[str, object]:
+    """Mode and the number of queues agree (Mode defaults to active-passive with two);
+    raises ``ValueError`` saying what to change."""
+    queues = values.get("queues", ("Connector1",))
+    assert isinstance(queues, tuple)
+    mode = str(values.get("mode") or ("simplex" if len(queues) == 1 else "active-passive"))
+    if mode not in ("simplex", "active-passive", "active-active"):
+        raise ValueError(f"Mode must be simplex, active-passive or active-active, not {mode!r}")
+    if (mode == "simplex") != (len(queues) == 1):
+        raise ValueError(f"Mode = {mode} needs {'one GC' if mode == 'simplex' else 'two GCs'} "
+                         f"in Queue, which names {len(queues)} ({', '.join(queues)})")
+    if values.get("broker_url2") and len(queues) == 1:
+        raise ValueError("[Broker] Url2 is the broker of the second GC, but Queue names one")
+    return {"mode": mode}
 
 
 def load_settings(path: str | Path) -> GatewaySettings:
@@ -220,6 +281,11 @@ def load_settings(path: str | Path) -> GatewaySettings:
                     values["broker_url"] = p.value.strip()
                 except ValueError as exc:
                     err(p.line, p.value_column, str(exc))
+            elif key in _DUPLEX:
+                try:
+                    values.update(_DUPLEX[key](p.value))
+                except ValueError as exc:
+                    err(p.line, p.value_column, f"{p.key}: {exc}")
             elif key in _NUMBERS:
                 attr, kind, low, high = _NUMBERS[key]
                 try:
@@ -236,6 +302,12 @@ def load_settings(path: str | Path) -> GatewaySettings:
                 if value and key[1] in _PATHS:
                     value = str(base / value) if not Path(value).is_absolute() else value
                 values[_TEXTS[key]] = value
+    where = next(((p.line, p.value_column) for sec in result.model.sections for p in sec.params
+                  if (sec.type, p.key) == ("GenericConnector", "Mode")), (1, 1))
+    try:
+        values.update(duplex_check(values))
+    except ValueError as exc:
+        err(*where, f"[GenericConnector] {exc}")
     if bool(values.get("tls_certificate")) != bool(values.get("tls_key")):
         err(1, 1, "[Server] TlsCertificate and TlsKey go together: give both or neither")
     if bool(values.get("monitor_tls_certificate")) != bool(values.get("monitor_tls_key")):

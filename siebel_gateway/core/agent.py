@@ -111,6 +111,7 @@ class SessionContext(Protocol):
     def gc_available(self) -> bool: ...
     def claim_agent(self, agent_id: str, session: AgentSession) -> bool: ...
     def release_agent(self, agent_id: str, session: AgentSession) -> None: ...
+    def codec_for(self, session: AgentSession) -> GcCodec: ...
     def encrypt(self, password: str) -> str: ...
 
 
@@ -290,8 +291,8 @@ class AgentSession:
     def encode(self, gc_command: str, values: Mapping[str, str], now: float,
                command: str) -> BrokerMessage:
         try:
-            return self.ctx.codec.encode(gc_command, {"AgentId": self.agent_id, **values},
-                                         now_ms=int(now * 1000))
+            return self.ctx.codec_for(self).encode(
+                gc_command, {"AgentId": self.agent_id, **values}, now_ms=int(now * 1000))
         except GcEncodeError as exc:
             raise Refused(ScError.ERROR, "error.bad_value", Command=command,
                           Param=exc.field or "?") from None

@@ -29,13 +29,14 @@ from typing import Any
 from ..gc.codec import GcEvent
 from . import commands as c
 from . import events as ev
+from . import failover as fo
 from . import lifecycle as lc
 from .agent import AgentSession, Phase, Refused
 from .effects import Key
 from .scs_wire import ScError
 from .vocabulary import COMMANDS
 
-__all__ = ["TRANSITIONS", "UCCE_ONLY", "Input", "Rule", "gc_event", "gc_system",
+__all__ = ["TRANSITIONS", "UCCE_ONLY", "Input", "Rule", "gc_event", "gc_switch", "gc_system",
            "invoke", "link_back", "link_lost", "notify_finished", "publish_failed", "release",
            "render_table", "timer"]
 
@@ -56,6 +57,7 @@ class Input(enum.Enum):
     PUBLISH_FAILED = "publish failed"
     NOTIFY_FINISHED = "NotifyEventHandlingFinished"
     RELEASE = "ReleaseISCServiceInstance"
+    GC_SWITCH = "GC switch-over"
 
 
 _AGENT_INPUT = {"State": Input.STATE, "Error": Input.ERROR, "AgentInfo": Input.AGENT_INFO,
@@ -126,6 +128,10 @@ _ROWS: tuple[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]], 
     (ALL, Input.NOTIFY_FINISHED, lc.notify_finished, STAY),
     ((OUT, AWAIT, LOGGING), Input.RELEASE, lc.release, STAY),
     ((IN,), Input.RELEASE, lc.release_logged_in, STAY),
+    # -- duplex GC: the agent's GC failed, another is in service ---------------------------
+    ((OUT,), Input.GC_SWITCH, fo.switch_idle, STAY),
+    ((AWAIT, LOGGING), Input.GC_SWITCH, fo.switch_signing_in, (AWAIT, LOGGING)),
+    ((IN,), Input.GC_SWITCH, fo.switch_logged_in, (IN, LOGGING)),
 )
 
 
@@ -228,6 +234,11 @@ def link_lost(s: AgentSession, status_key: str, now: float) -> None:
 
 def link_back(s: AgentSession, now: float) -> None:
     _run(s, Input.LINK_BACK, now)
+
+
+def gc_switch(s: AgentSession, source: str, target: str, now: float) -> None:
+    """The agent's GC failed; it is placed on GC ``target`` (queue names, for texts)."""
+    _run(s, Input.GC_SWITCH, source, target, now)
 
 
 def timer(s: AgentSession, key: Key, now: float) -> None:

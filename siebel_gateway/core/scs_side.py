@@ -125,6 +125,11 @@ class ScsSide:
         owner = self.agents.setdefault(agent_id, session)
         return owner is session
 
+    def codec_for(self, session: AgentSession) -> GcCodec:
+        """The codec (GC queue, client destination) of the GC serving ``session``'s agent
+        (one GC: always the same; ``duplex.DuplexGateway`` decides among two)."""
+        return self.codec
+
     def release_agent(self, agent_id: str, session: AgentSession) -> None:
         if self.agents.get(agent_id) is session:
             del self.agents[agent_id]

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from ..gc.states import AgentState, CallState
 from .agent import AgentSession, Phase
 
-__all__ = ["CallView", "CoreView", "SessionView", "core_view", "session_view"]
+__all__ = ["CallView", "CoreView", "GcStatusView", "SessionView", "core_view",
+           "session_view"]
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,29 @@ class SessionView:
 
 
 @dataclass(frozen=True)
+class GcStatusView:
+    """One GC of a duplex gateway (``core/gcs.py``)."""
+
+    queue: str
+    #: LINK_DOWN, WAITING, IN_SERVICE, OUT_OF_SERVICE or SILENT.
+    status: str
+    usable: bool
+    #: When the status last changed (epoch seconds; 0: never).
+    since: float
+    #: The active GC of an active-passive pair (the first, in active-active).
+    active: bool
+    agents: int
+
+
+@dataclass(frozen=True)
 class CoreView:
     link_up: bool
     gc_in_service: bool
     drivers: int
     sessions: tuple[SessionView, ...]
+    #: Duplex only: each GC (a simplex gateway leaves it empty).
+    gcs: tuple[GcStatusView, ...] = ()
+    mode: str = "simplex"
 
     @property
     def gc_available(self) -> bool:
@@ -63,5 +82,7 @@ def session_view(s: AgentSession) -> SessionView:
 
 
 def core_view(link_up: bool, gc_in_service: bool, drivers: int,
-              sessions: Iterable[AgentSession]) -> CoreView:
-    return CoreView(link_up, gc_in_service, drivers, tuple(map(session_view, sessions)))
+              sessions: Iterable[AgentSession], *, gcs: tuple[GcStatusView, ...] = (),
+              mode: str = "simplex") -> CoreView:
+    return CoreView(link_up, gc_in_service, drivers, tuple(map(session_view, sessions)),
+                    gcs, mode)

@@ -143,9 +143,17 @@ class CoreGlue:
             scs_address=self.scs_address, connections=len(self.service.connections),
             link=LinkView(self.core.link_up, link.since, link.reason, self.broker,
                           link.reconnects),
-            gcs=(GcView(self.core.codec.queue, self.core.gc_available, gc.since),),
+            gcs=self._gcs(gc.since),
             agents_by_state=by_state, sessions=len(self.core.services),
             errors=tuple(self.tap.errors)[-20:], admin=self.admin)
+
+    def _gcs(self, since: float | None) -> tuple[GcView, ...]:
+        """One view per GC: the single GC as before, or each GC of a duplex gateway."""
+        duplex = self.core.snapshot().gcs
+        if not duplex:
+            return (GcView(self.core.codec.queue, self.core.gc_available, since),)
+        return tuple(GcView(g.queue, g.usable, g.since or None, g.status, g.active, g.agents)
+                     for g in duplex)
 
     # -- AdminActions --------------------------------------------------------------------
 

@@ -112,9 +112,16 @@ class GcView:
     queue: str
     in_service: bool
     since: float | None
+    #: Duplex only (core/gcs.py): LINK_DOWN, WAITING, IN_SERVICE, OUT_OF_SERVICE, SILENT.
+    status: str = ""
+    active: bool = True
+    agents: int | None = None
 
     def json(self) -> dict[str, Any]:
-        return {"queue": self.queue, "in_service": self.in_service, "since": iso(self.since)}
+        out = {"queue": self.queue, "in_service": self.in_service, "since": iso(self.since)}
+        if self.status:
+            out.update(status=self.status, active=self.active, agents=self.agents)
+        return out
 
 
 @dataclass(frozen=True)

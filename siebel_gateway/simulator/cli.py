@@ -14,7 +14,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p = sub.add_parser("simulate-gc", help="run the Generic Connector + Finesse simulator")
     p.add_argument("--broker", required=True, metavar="URL",
                    help="stomp://host:port, failover:(...) or memory:// (in this process)")
-    p.add_argument("--queue", default="Connector1", help="GC command queue (default Connector1)")
+    p.add_argument("--queue", action="append", metavar="QUEUE",
+                   help="GC command queue (default Connector1); twice for a duplex GC, both "
+                        "queues served by one Finesse model")
     p.add_argument("--flavour", choices=("ucce", "uccx"), default="ucce")
     p.add_argument("--seed", type=int, default=0, help="seed for dialog ids and generated calls")
     p.add_argument("--calls-per-second", type=float, default=0.0, metavar="N",
@@ -66,9 +68,14 @@ def run(args: argparse.Namespace) -> int:
     if args.calls_per_second < 0:
         print("siebel-gateway simulate-gc: --calls-per-second must be >= 0", file=sys.stderr)
         return 2
+    queues = args.queue or ["Connector1"]
+    if len(queues) != len(set(queues)) or len(queues) > 2:
+        print("siebel-gateway simulate-gc: give --queue once or twice, with two different "
+              "names", file=sys.stderr)
+        return 2
     observer: Any = textFileLogObserver(sys.stderr)
     globalLogBeginner.beginLoggingTo([observer])
-    codec = GcCodec(dialect, queue=args.queue)
+    codec = GcCodec(dialect, queue=queues[0])
     model = FinesseModel(data, codec, flavour=args.flavour, seed=args.seed,
                          now=reactor.seconds, ring_timeout=args.ring_timeout,
                          decrypt=(lambda token: decrypt_password(token, key)) if key else None,
@@ -79,12 +86,12 @@ def run(args: argparse.Namespace) -> int:
         password = os.environ.get(args.password_env) if args.password_env else None
         link = StompLink(endpoints, reactor=reactor, clock=reactor, user=args.user,
                          password=password)
-    runner = SimulatorRunner(model, link, codec, reactor, queue=args.queue)
+    runner = SimulatorRunner(model, link, codec, reactor, queue=queues[0], queues=queues)
     link.start()
     if args.calls_per_second:
         runner.start_generator(args.calls_per_second, args.seed)
     print(f"simulate-gc: {args.flavour.upper()} with {len(data.agents)} agents on {args.broker}, "
-          f"commands on {codec.command_destination}, control on "
+          f"commands on {', '.join('/queue/' + q for q in queues)}, control on "
           f"{runner.control_destination}", file=sys.stderr, flush=True)
     reactor.run()
     return 0
