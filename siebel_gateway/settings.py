@@ -1,6 +1,6 @@
 """The gateway's runtime settings: a DEF-syntax file (``def_templates/gateway.def``).
 
-    [Server]            Listen, TlsCertificate, TlsKey, MaxLineBytes
+    [Server]            Listen, TlsCertificate, TlsKey, MaxLineBytes, ResumeGraceSeconds
     [Broker]            Url, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
                         CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds
@@ -27,7 +27,7 @@ from .def_file.validate import check_structure
 __all__ = ["GatewaySettings", "load_settings", "parse_listen"]
 
 _SECTIONS = {
-    "Server": ("Listen", "TlsCertificate", "TlsKey", "MaxLineBytes"),
+    "Server": ("Listen", "TlsCertificate", "TlsKey", "MaxLineBytes", "ResumeGraceSeconds"),
     "Broker": ("Url", "User", "PasswordEnv", "PasswordFile", "CaCertificates", "HeartbeatMs"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
                          "CommandTimeoutSeconds", "HeartbeatSeconds",
@@ -50,6 +50,7 @@ class GatewaySettings:
     tls_certificate: str = ""
     tls_key: str = ""
     max_line: int = 1 << 20
+    resume_grace: float = 60.0
     broker_url: str = "memory://"
     broker_endpoints: tuple[BrokerEndpoint, ...] = (BrokerEndpoint("memory"),)
     broker_user: str = ""
@@ -120,6 +121,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("Server", "MaxLineBytes"): ("max_line", int, 1024, 1 << 30),
+    ("Server", "ResumeGraceSeconds"): ("resume_grace", float, 0, 86_400),
     ("Broker", "HeartbeatMs"): ("broker_heartbeat_ms", int, 0, 600_000),
     ("GenericConnector", "CommandExpirySeconds"): ("command_expiry", float, 0, 86_400),
     ("GenericConnector", "CommandTimeoutSeconds"): ("command_timeout", float, 0.1, 3_600),

@@ -230,6 +230,11 @@ class AgentSession:
                      callback_message(EndBatch(self.handle))]
         self.out.extend(ToScs(self.connection, m) for m in batch)
 
+    def forget_toolbar(self) -> None:
+        """The next flush sends the toolbar and object information even if unchanged
+        (a new SCS connection has not seen them)."""
+        self._last_cache = self._last_object = None
+
     def take(self) -> list[Effect]:
         self.flush()
         out, self.out = self.out, []

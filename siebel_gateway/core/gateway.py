@@ -21,6 +21,7 @@ from . import machine
 from .agent import AgentSession
 from .broker_messages import BrokerMessage
 from .effects import CancelTimer, Effect, Key, Publish, StartTimer
+from .reattach import GRACE
 from .scs_side import API_VERSION, GatewayOptions, Result, ScsSide
 from .texts import Catalog
 
@@ -158,6 +159,8 @@ class GatewayCore(ScsSide):
             if self.link_up:
                 out.append(StartTimer(BEAT, self.options.heartbeat))
             return self._reached(out, reached)
+        if key.kind == GRACE:
+            return self.grace_expired(key.owner, now)
         s = self.services.get(key.owner)
         if s is None:
             return out

@@ -149,10 +149,12 @@ def test_sessions_are_isolated_between_connections() -> None:
     assert rig.model.agents["1001"].state == "NOT_READY"
 
 
-def test_a_lost_scs_connection_logs_its_agents_out() -> None:
+def test_a_lost_scs_connection_logs_its_agents_out_when_the_grace_ends() -> None:
     rig = Rig()
     a = rig.logged_in()
     a.client.protocol.connectionLost()
-    rig.pump()
+    rig.pump(59)  # ResumeGraceSeconds (60): kept for ResumeDriverInstance
+    assert rig.model.agents["1001"].state == "NOT_READY"
+    rig.pump(2)
     assert rig.model.agents["1001"].state == "LOGOUT"
     assert rig.core.services == {} and rig.core.drivers == {}
