@@ -17,6 +17,7 @@ from ..gc.states import AgentState, CallState
 from .agent import AgentSession, Phase, iso_time
 from .calls import Call, Change, ChangeKind
 from .effects import CancelTimer
+from .resync import PROBE, abandon, probe_calls
 from .scs_messages import (
     HandleError,
     IndicateNewWorkItem,
@@ -86,6 +87,14 @@ def on_error(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     code, message = e.text("ErrorCode"), e.text("Message")
     p = next((p for p in s.pending if p.gc_command == gc_command), None) \
         or (next(iter(s.pending), None) if not gc_command else None)
+    if p is not None and p.cmd_track_id.startswith(PROBE):  # the GC no longer has the call
+        s.pending.remove(p)
+        s.out.append(CancelTimer(s.command_key(p.seq)))
+        gone = s.calls.calls.pop(p.cmd_track_id[len(PROBE):], None)
+        if gone is not None:
+            s.calls.last_ended = gone
+            _released(s, gone, now)
+        return None
     if p is not None:
         s.pending.remove(p)
         cmd_id, command = p.cmd_track_id, p.command
@@ -102,6 +111,8 @@ def on_error(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
                            ["ErrorType", e.text("ErrorType")], ["Message", message],
                            ["Command", command], ["Text", text]])
     if p is not None:
+        if p.gc_command == "Login" and s.resyncing:
+            abandon(s)
         return s.report(p, text)
     s.cb(HandleError(s.handle, cmd_track_id=cmd_id, error=text))
     return None
@@ -119,6 +130,9 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     if e.text("Extension"):
         s.extension = e.text("Extension")
     first = s.phase is Phase.LOGGING_IN
+    if s.resyncing and not first:  # the resync's answer: ask about the calls kept
+        s.resyncing = False
+        probe_calls(s, now)
     if first:
         if not s.resyncing:
             s.event("EventAgentLogin", s.agent_fields(now))
