@@ -209,6 +209,8 @@ class AgentSession:
         self.credential: Secret | None = None
         self.resyncing = False
         self.held: list[Held] = []
+        #: A restarted gateway asking the GC for this agent (core/recover.py).
+        self.recovering = False
         self.held_seq = 0
         self._seq = 0
         self._callbacks: list[dict[str, Any]] = []

@@ -5,8 +5,8 @@ becoming unavailable or available again.  ``machine.py`` says in which phase eac
 
 from __future__ import annotations
 
-from . import resync
-from .agent import AgentSession, Phase
+from . import recover, resync
+from .agent import AgentSession, Pending, Phase
 from .effects import CancelTimer, Key
 from .scs_messages import HandleEvent, ShowStatusText
 from .scs_wire import ScError
@@ -22,12 +22,27 @@ def command_timeout(s: AgentSession, key: Key, now: float) -> Phase | None:
     s.pending.remove(p)
     s.log("warn", "GC did not answer {gc_command} within {seconds} s",
           gc_command=p.gc_command, seconds=s.ctx.command_timeout)
-    if p.cmd_track_id.startswith(resync.PROBE):  # the GC did not say the call is gone
+    if _quiet(s, p):
         return None
     if p.gc_command == "Login" and s.resyncing:
         resync.abandon(s)
     return s.report(p, s.t("error.no_answer", Command=p.command,
                            Seconds=f"{s.ctx.command_timeout:g}"))
+
+
+def _quiet(s: AgentSession, p: Pending) -> bool:
+    """A GC question of the gateway's own (resync or restart probe) that got no answer:
+    nothing for the agent to read; a call asked about stays, a restart probe gives up."""
+    s.out.append(CancelTimer(s.command_key(p.seq)))
+    if p.cmd_track_id.startswith(resync.PROBE):
+        return True
+    if p.cmd_track_id.startswith(recover.RECOVER):
+        if s.phase is Phase.LOGGED_OUT:
+            recover.forget(s)
+        s.recovering = False
+        return True
+    s.out.pop()
+    return False
 
 
 def notify_timeout(s: AgentSession, key: Key, now: float) -> None:
@@ -45,6 +60,8 @@ def publish_failed(s: AgentSession, ref: Key, why: str) -> Phase | None:
     s.pending.remove(p)
     s.log("warn", "GC command {gc_command} was not sent: {why}",
           gc_command=p.gc_command, why=why)
+    if _quiet(s, p):
+        return None
     return s.report(p, s.t("error.network", Command=p.command))
 
 
@@ -87,6 +104,8 @@ def link_lost(s: AgentSession, status_key: str, now: float) -> Phase | None:
     resync.abandon(s)
     for p in list(s.pending):
         s.pending.remove(p)
+        if _quiet(s, p):
+            continue
         to = s.report(p, s.t("error.network", Command=p.command)) or to
     s.cb(HandleEvent(s.handle, name="EventLinkDisconnected", fields=s.base_fields(now),
          notify_when_done=False, tracking_id=""))
@@ -98,6 +117,8 @@ def link_back(s: AgentSession, now: float) -> None:
     s.cb(HandleEvent(s.handle, name="EventLinkConnected", fields=s.base_fields(now),
          notify_when_done=False, tracking_id=""))
     s.cb(ShowStatusText(s.handle, text=s.t("status.link_up")))
+    if s.phase is Phase.LOGGED_OUT and not s.recovering:  # a restarted gateway's agent?
+        recover.probe(s, now)
 
 
 def link_back_resync(s: AgentSession, now: float) -> Phase | None:

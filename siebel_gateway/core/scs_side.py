@@ -10,7 +10,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..gc.codec import GcCodec
-from . import machine
+from . import machine, recover
 from .agent import AgentSession
 from .driver import DriverConfigError, DriverSettings, parse_driver_params, service_values
 from .effects import CancelTimer, Effect, Log, StartTimer, ToScs
@@ -238,6 +238,7 @@ class ScsSide:
         session = AgentSession(handle, c, d.settings, service_values(m.params), self)
         self.services[handle] = session
         d.services.append(handle)
+        recover.probe(session, now)
         session.refresh_toolbar()
         if not self.gc_available:
             session.cb(ShowStatusText(session.handle, text=session.t("status.gc_out_of_service")))

@@ -81,8 +81,10 @@ class CoreDriver:
                 params: tuple[tuple[str, str], ...] = ()) -> str:
         driver, _ = self.request("CreateISCDriverInstance", mediaType="Voice", language="ENU",
                                  params=[["Flavour", self.flavour], *map(list, params)])
-        svc, _ = self.request("RequestService", driver=driver["result"]["driver"],
-                              params=[["AgentId", agent], ["Extension", extension]])
+        svc, effects = self.request("RequestService", driver=driver["result"]["driver"],
+                                    params=[["AgentId", agent], ["Extension", extension]])
+        if f"GetState#{agent}" in published(effects):  # core/recover.py asks; not signed in
+            self.gc("State", agent, State="LOGOUT", ReasonCode=-1)
         handle: str = svc["result"]["service"]
         return handle
 

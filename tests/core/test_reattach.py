@@ -26,6 +26,7 @@ def _driver_with_agent(d: CoreDriver, entropy: str = TOKEN) -> tuple[str, str, s
     svc, _ = d.request("RequestService", driver=result["driver"],
                        params=[["AgentId", "1001"], ["Extension", "2001"]])
     service = svc["result"]["service"]
+    d.gc("State", "1001", State="LOGOUT", ReasonCode=-1)  # core/recover.py's GetState answered
     d.request("InvokeCommand", service=service, cmdTrackId="c1", name="LogIn",
               params=[["AgentPin", "pin"]])
     d.gc("IN_SERVICE", DIALECT.system_agent, Reason="up")

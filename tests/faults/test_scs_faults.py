@@ -9,6 +9,7 @@ with the same tracking ids and start times, every command answered."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
@@ -42,7 +43,11 @@ def record(name: str, **figures: Any) -> None:
 
 
 @contextmanager
-def lab(broker: tuple[str, int], tmp: Path, *, server: str = "") -> Iterator[Lab]:
+def lab(broker: tuple[str, int], tmp: Path, *, server: str = "",
+        procs: list[subprocess.Popen[bytes]] | None = None) -> Iterator[Lab]:
+    """The simulator and a gateway; ``procs`` gets the gateway process (and any the test
+    adds there is stopped at the end too)."""
+    procs = [] if procs is None else procs
     host, port = broker
     queue = f"GC{uuid.uuid4().hex[:8]}"
     gw_port = free_port()
@@ -52,25 +57,31 @@ def lab(broker: tuple[str, int], tmp: Path, *, server: str = "") -> Iterator[Lab
                    f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n')
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
                  "--flavour", "ucce", "--ring-timeout", "60"], tmp / "sim.log")
-    gw = start(["serve", "--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def")],
-               tmp / "gw.log")
+    procs.append(serve(cfg, tmp / "gw.log", gw_port))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                ScsSocketClient("127.0.0.1", gw_port, timeout=1).close()
-                break
-            except OSError:
-                assert gw.poll() is None, (tmp / "gw.log").read_text()
-                assert time.monotonic() < deadline, "gateway did not listen within 30 s"
-                time.sleep(0.1)
         yield Lab(host, port, queue, "ucce", gateway_port=gw_port)
     finally:
-        for p in (gw, sim):
-            p.terminate()
+        for p in (*procs, sim):
+            if p.poll() is None:
+                p.terminate()
             p.wait(timeout=20)
-        log = (tmp / "gw.log").read_text()
-        assert "Traceback" not in log, log
+        for log in tmp.glob("gw*.log"):
+            assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def serve(cfg: Path, log: Path, port: int) -> subprocess.Popen[bytes]:
+    """A gateway process, once it listens."""
+    gw = start(["serve", "--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def")],
+               log)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            ScsSocketClient("127.0.0.1", port, timeout=1).close()
+            return gw
+        except OSError:
+            assert gw.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "gateway did not listen within 30 s"
+            time.sleep(0.05)
 
 
 def drop(c: ScsSocketClient) -> None:
@@ -297,3 +308,46 @@ def test_the_console_resumes_its_session_when_its_connection_drops(
     assert "resumed with 1 services" in out, out[-4000:]
     assert proxy.accepted == 2  # the first connection and the resumed one
     assert lines[-1].rstrip().endswith("every step behaved")
+
+
+def test_gateway_killed_and_a_new_gateway(broker_stomp: tuple[str, int],
+                                          tmp_path: Path) -> None:
+    """kill -9 of the gateway, a new one on the same address: RequestService finds the
+    agent still signed in at the GC and shows it so (state and reason), logs nobody out."""
+    procs: list[subprocess.Popen[bytes]] = []
+    with lab(broker_stomp, tmp_path, procs=procs) as the_lab:
+        a = the_lab.agent("1001")
+        a.login()
+        assert a.invoke("ChangeNotReadyState", ReasonCode="1") == {"code": 0}
+        a.c.wait_event("EventAgentNotReady", ReasonCode="1")
+        before = last_state(a.c.history)
+        procs[0].send_signal(signal.SIGKILL)
+        procs[0].wait(timeout=20)
+        t0 = time.monotonic()
+        procs.append(serve(tmp_path / "gateway.def", tmp_path / "gw2.log",
+                           the_lab.gateway_port))
+        started_s = time.monotonic() - t0
+        # SCS (the shim) reconnects: its resume is refused by the new process, so it
+        # creates the driver and the service again -- and does not send LogIn.
+        c = ScsSocketClient("127.0.0.1", the_lab.gateway_port, timeout=20)
+        created = c.call("CreateISCDriverInstance", mediaType="Voice", language="ENU",
+                         connectString="", params=[["Driver:Flavour", "UCCE"]])
+        t1 = time.monotonic()
+        svc = c.call("RequestService", driver=created["driver"], connectString="",
+                     params=[["Service:AgentId", "1001"], ["Service:Extension", "2001"]])
+        c.wait_event("EventAgentLogin")
+        c.wait_event("EventAgentNotReady")
+        c.wait_callback("CacheCommandInformation")
+        state_ms = (time.monotonic() - t1) * 1000
+        recovery_s = time.monotonic() - t0
+        assert last_state(c.history) == before == ("NOT_READY", "1")
+        assert "EventAgentLogout" not in c.history_names()
+        b = AgentClient(c, svc["service"], "1001")
+        assert b.invoke("LogIn", AgentId="1001", AgentPin="secret1001",
+                        Extension="2001")["code"] != 0  # signed in already: refused, kept
+        assert b.invoke("ChangeReadyState") == {"code": 0}
+        c.wait_event("EventAgentReady")
+        c.close()
+    record("gateway-restart", new_gateway_listening_s=round(started_s, 2),
+           request_service_to_state_ms=round(state_ms, 1),
+           kill_to_toolbar_s=round(recovery_s, 2), agents_logged_out=0)
