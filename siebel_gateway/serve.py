@@ -140,7 +140,7 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     options = GatewayOptions(command_timeout=settings.command_timeout,
                              heartbeat=settings.heartbeat,
                              clock_skew_warning=settings.clock_skew_warning,
-                             driver_defaults=defaults)
+                             driver_defaults=defaults, resume_grace=settings.resume_grace)
     encrypt = (lambda pw: encrypt_password(pw, key)) if key is not None else None
     return {"settings": settings, "dialect": dialect, "catalog": catalog, "options": options,
             "encrypt": encrypt, "broker_password": broker_password, "key": key,

@@ -2,7 +2,7 @@
 
     [Server]            Listen, TlsCertificate, TlsKey, MaxLineBytes, TlsClientCa,
                         AuthTokenFile, AuthTokenEnv, MaxConnections, IdleTimeoutSeconds,
-                        OutputPauseBytes, OutputCloseBytes
+                        OutputPauseBytes, OutputCloseBytes, ResumeGraceSeconds
     [Broker]            Url, Url2, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
                         CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds,
@@ -32,7 +32,7 @@ __all__ = ["GatewaySettings", "load_settings", "parse_listen"]
 _SECTIONS = {
     "Server": ("Listen", "TlsCertificate", "TlsKey", "MaxLineBytes", "TlsClientCa",
                "AuthTokenFile", "AuthTokenEnv", "MaxConnections", "IdleTimeoutSeconds",
-               "OutputPauseBytes", "OutputCloseBytes"),
+               "OutputPauseBytes", "OutputCloseBytes", "ResumeGraceSeconds"),
     "Broker": ("Url", "Url2", "User", "PasswordEnv", "PasswordFile", "CaCertificates",
                "HeartbeatMs"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
@@ -63,6 +63,7 @@ class GatewaySettings:
     idle_timeout: float = 60.0
     output_pause_bytes: int = 1 << 20
     output_close_bytes: int = 64 << 20
+    resume_grace: float = 60.0
     broker_url: str = "memory://"
     broker_endpoints: tuple[BrokerEndpoint, ...] = (BrokerEndpoint("memory"),)
     broker_user: str = ""
@@ -167,6 +168,7 @@ _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("Server", "IdleTimeoutSeconds"): ("idle_timeout", float, 0.1, 86_400),
     ("Server", "OutputPauseBytes"): ("output_pause_bytes", int, 4096, 1 << 40),
     ("Server", "OutputCloseBytes"): ("output_close_bytes", int, 4096, 1 << 40),
+    ("Server", "ResumeGraceSeconds"): ("resume_grace", float, 0, 86_400),
     ("Broker", "HeartbeatMs"): ("broker_heartbeat_ms", int, 0, 600_000),
     ("GenericConnector", "CommandExpirySeconds"): ("command_expiry", float, 0, 86_400),
     ("GenericConnector", "CommandTimeoutSeconds"): ("command_timeout", float, 0.1, 3_600),

@@ -8,6 +8,7 @@ reactor turn, so it never overtakes the effects already decided.
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -115,7 +116,10 @@ class GatewayService:
         for item in items:
             now = self.wall()
             self.tap.scs_in(connection, item, now)
-            self.execute(self.core.request(connection, item, now), now)
+            # A new driver's ResumeDriverInstance token: the core has no randomness of its own.
+            entropy = secrets.token_urlsafe(24) if isinstance(item, Request) \
+                and item.method == "CreateISCDriverInstance" else ""
+            self.execute(self.core.request(connection, item, now, entropy=entropy), now)
 
     def on_broker_message(self, message: BrokerMessage) -> None:
         now = self.wall()

@@ -21,7 +21,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                                        "(interactive, or --script to test a DEF file)")
     p.add_argument("--def", dest="siebel_def", required=True, metavar="FILE",
                    help="the Siebel communications DEF")
-    p.add_argument("--connect", required=True, metavar="HOST:PORT", help="the gateway")
+    p.add_argument("--connect", required=True, metavar="HOST:PORT[,HOST:PORT]",
+                   help="the gateway; a second address is its standby: a dropped connection "
+                        "is resumed on the same gateway, else on the other")
     p.add_argument("--script", metavar="FILE", help="run this script and exit (0: all good)")
     p.add_argument("--profile", help="the [Profile:X] to load (default: the first)")
     p.add_argument("--language", default="ENU", help="Siebel language code (default ENU)")
@@ -65,10 +67,15 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
         raise UsageError(str(exc)) from None
     if args.records < 0:
         raise UsageError("--records must be >= 0")
-    host, sep, port = args.connect.rpartition(":")
-    if not sep or not port.isdigit() or not host:
-        raise UsageError(f"--connect {args.connect!r}: write HOST:PORT")
-    return {"channel": channel, "steps": steps, "host": host, "port": int(port)}
+    addresses: list[tuple[str, int]] = []
+    for address in args.connect.split(","):
+        host, sep, port = address.strip().rpartition(":")
+        if not sep or not port.isdigit() or not host:
+            raise UsageError(f"--connect {args.connect!r}: write HOST:PORT (or two, "
+                             "comma-separated: the active gateway and its standby)")
+        addresses.append((host, int(port)))
+    return {"channel": channel, "steps": steps, "host": addresses[0][0],
+            "port": addresses[0][1], "addresses": addresses}
 
 
 async def connect(reactor: Any, host: str, port: int, *, tls: bool = False,
@@ -110,8 +117,21 @@ async def _main(reactor: Any, args: argparse.Namespace, ready: dict[str, Any]) -
             return _fail(f"--simulator: {exc}")
         await link.start()
         control = SimControl(link, reactor, args.queue)
+    addresses: list[tuple[str, int]] = ready["addresses"]
+    tried = [0]
+
+    async def reconnect() -> Any:
+        """The address that served last first, then the next (active/standby)."""
+        host, port = addresses[tried[0] % len(addresses)]
+        try:
+            return await connect(reactor, host, port, tls=args.tls, ca=args.ca)
+        except Exception:
+            tried[0] += 1
+            raise
+
     console = Console(ready["channel"], client, reactor,
-                      emit=lambda line: print(line, flush=True), control=control)
+                      emit=lambda line: print(line, flush=True), control=control,
+                      reconnect=reconnect)
     try:
         await console.load()
     except (StepError, GatewayRpcError) as exc:
@@ -140,6 +160,7 @@ async def release(console: Any) -> None:
             await console.client.call("ReleaseISCDriverInstance", driver=console.driver)
     except GatewayRpcError:
         pass
+    console.closing = True
     console.client.transport.loseConnection()
 
 

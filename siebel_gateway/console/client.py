@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from twisted.internet import defer, task
@@ -124,11 +124,24 @@ class SimControl:
 
 
 class Console:
+    """``reconnect``: opens a new connection to the gateway (the next address of an
+    active/standby pair); with it, a dropped connection is resumed (protocol v1.1
+    ``ResumeDriverInstance``), or the driver and services created again if the gateway
+    refuses the resume.  Commands issued meanwhile wait for it."""
+
     def __init__(self, channel: Channel, client: ScsClient, clock: Any, *,
-                 emit: Callable[[str], None], control: SimControl | None = None) -> None:
+                 emit: Callable[[str], None], control: SimControl | None = None,
+                 reconnect: Callable[[], Awaitable[ScsClient]] | None = None,
+                 reconnect_for: float = 60.0) -> None:
         self.channel, self.client, self.clock = channel, client, clock
         self.emit = emit
         self.control = control
+        self.reconnect, self.reconnect_for = reconnect, reconnect_for
+        #: Set before closing on purpose (no resume then).
+        self.closing = False
+        #: The running resume, awaited by commands; its outcome ("resumed"/"recreated").
+        self.resuming: defer.Deferred[str] | None = None
+        self.session = ""
         self.driver = ""
         self.agents: dict[str, AgentView] = {}
         self.by_service: dict[str, AgentView] = {}
@@ -137,7 +150,50 @@ class Console:
         self._cmd = 0
         self._waiters: list[tuple[AgentView, defer.Deferred[None]]] = []
         self._batched = False
+        self._attach(client)
+
+    def _attach(self, client: ScsClient) -> None:
+        self.client = client
         client.on_callback = self.on_callback
+        client.closed.addCallback(lambda _: self._dropped(client))
+
+    def _dropped(self, client: ScsClient) -> None:
+        if self.closing or client is not self.client or self.reconnect is None:
+            return
+        self.resuming = defer.ensureDeferred(self._resume())
+
+    async def _resume(self) -> str:
+        self.say("-", "the connection to the gateway dropped; reconnecting")
+        assert self.reconnect is not None
+        deadline = self.clock.seconds() + self.reconnect_for
+        while True:
+            try:
+                client = await self.reconnect()
+                break
+            except Exception as exc:  # refused, unreachable: try again until the deadline
+                if self.clock.seconds() >= deadline:
+                    self.say("-", f"FAILED to reconnect within {self.reconnect_for:g} s: {exc}")
+                    raise
+                await task.deferLater(self.clock, 0.2, lambda: None)
+        self._attach(client)
+        if self.session:
+            r = await client.call("ResumeDriverInstance", driver=self.driver,
+                                  session=self.session)
+            if not r.get("code"):
+                self.say("-", f"driver {self.driver} resumed with "
+                              f"{len(r.get('services') or [])} services")
+                self.resuming = None
+                return "resumed"
+            self.say("-", f"the gateway refused the resume: {r.get('error')}; creating the "
+                          "driver and services again")
+        agents = list(self.agents.values())
+        self.agents.clear()
+        self.by_service.clear()
+        await self.load()
+        for agent in agents:
+            await self.add_agent(agent.agent_id, agent.pin, agent.extension)
+        self.resuming = None
+        return "recreated"
 
     def say(self, agent: str, text: str) -> None:
         now = time.time()
@@ -157,6 +213,7 @@ class Console:
             raise StepError(f"the gateway refused the driver: {r.get('error')} "
                              f"(code {r.get('code')})")
         self.driver = str(r["driver"])
+        self.session = str(r.get("session") or "")
         r = await self.client.call("RequestCommandEventList",
                                    mediaType=self.channel.media_type)
         commands, events = r.get("commands") or [], r.get("events") or []
@@ -234,6 +291,9 @@ class Console:
             self.say(agent.agent_id, f"{inv.command}: Siebel itself runs "
                                      f"{inv.device_command} {shown}".rstrip())
             return True, ""
+        if self.resuming is not None:
+            await self.resuming
+            agent = self.agents.get(agent.agent_id, agent)
         self._cmd += 1
         self.say(agent.agent_id, f"> {inv.command} ({inv.device_command}) {shown}".rstrip())
         r = await self.client.call("InvokeCommand", service=agent.service,

@@ -52,7 +52,7 @@ from .texts import Catalog
 from .toolbar import Snapshot, command_statuses
 from .vocabulary import AGENT_EVENT, DESCRIPTIONS, NOTIFY_EVENTS
 
-__all__ = ["AgentSession", "Pending", "Phase", "Refused", "Secret", "SessionContext",
+__all__ = ["AgentSession", "Held", "Pending", "Phase", "Refused", "Secret", "SessionContext",
            "iso_time"]
 
 CALL_EVENTS = frozenset({"NewInboundCall", "InboundCall", "ConsultCall", "DialogStatus"})
@@ -139,6 +139,17 @@ class Pending:
     expects: frozenset[str]
 
 
+@dataclass
+class Held:
+    """A device command that arrived while a resync waits for the GC (core/resync.py)."""
+
+    seq: int
+    cmd_track_id: str
+    command: str
+    string_param: str
+    params: tuple[tuple[str, str], ...]
+
+
 #: The order of ``AgentSession._situation``'s tuple.
 _SITUATION = ("gc_available", "logged_in", "logging_in", "ucce", "state", "pending",
               "ringing", "active", "held", "dialing", "calls", "consult_up", "consult_placed",
@@ -201,6 +212,10 @@ class AgentSession:
         self.login_cmd = "0"
         self.credential: Secret | None = None
         self.resyncing = False
+        self.held: list[Held] = []
+        #: A restarted gateway asking the GC for this agent (core/recover.py).
+        self.recovering = False
+        self.held_seq = 0
         self._seq = 0
         self._callbacks: list[dict[str, Any]] = []
         self._last_cache: tuple[tuple[str, int], ...] | None = None
@@ -233,6 +248,11 @@ class AgentSession:
             batch = [callback_message(BeginBatch(self.handle)), *batch,
                      callback_message(EndBatch(self.handle))]
         self.out.extend(ToScs(self.connection, m) for m in batch)
+
+    def forget_toolbar(self) -> None:
+        """The next flush sends the toolbar and object information even if unchanged
+        (a new SCS connection has not seen them)."""
+        self._last_cache = self._last_object = None
 
     def take(self) -> list[Effect]:
         self.flush()

@@ -17,6 +17,8 @@ from ..gc.states import AgentState, CallState
 from .agent import AgentSession, Phase, iso_time
 from .calls import Call, Change, ChangeKind
 from .effects import CancelTimer
+from .recover import RECOVER, forget
+from .resync import PROBE, abandon, probe_calls
 from .scs_messages import (
     HandleError,
     IndicateNewWorkItem,
@@ -86,6 +88,20 @@ def on_error(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     code, message = e.text("ErrorCode"), e.text("Message")
     p = next((p for p in s.pending if p.gc_command == gc_command), None) \
         or (next(iter(s.pending), None) if not gc_command else None)
+    if p is not None and p.cmd_track_id.startswith(RECOVER):  # not signed in at the GC
+        s.pending.remove(p)
+        s.out.append(CancelTimer(s.command_key(p.seq)))
+        if s.phase is Phase.LOGGED_OUT:
+            forget(s)
+        return None
+    if p is not None and p.cmd_track_id.startswith(PROBE):  # the GC no longer has the call
+        s.pending.remove(p)
+        s.out.append(CancelTimer(s.command_key(p.seq)))
+        gone = s.calls.calls.pop(p.cmd_track_id[len(PROBE):], None)
+        if gone is not None:
+            s.calls.last_ended = gone
+            _released(s, gone, now)
+        return None
     if p is not None:
         s.pending.remove(p)
         cmd_id, command = p.cmd_track_id, p.command
@@ -102,6 +118,8 @@ def on_error(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
                            ["ErrorType", e.text("ErrorType")], ["Message", message],
                            ["Command", command], ["Text", text]])
     if p is not None:
+        if p.gc_command == "Login" and s.resyncing:
+            abandon(s)
         return s.report(p, text)
     s.cb(HandleError(s.handle, cmd_track_id=cmd_id, error=text))
     return None
@@ -119,6 +137,9 @@ def _label_of(s: AgentSession, state: AgentState, code: str) -> str:
 def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     """The GC's agent state: the first one after Connect/Login signs the agent in (LOGGED_IN
     returned), LOGOUT signs it out (LOGGED_OUT returned)."""
+    if s.recovering and s.phase is not Phase.LOGGED_OUT:
+        s.recovering = False  # the answer to core/recover.py's GetState, overtaken by LogIn
+        return None
     before = (s.state, s.pending_state, s.reason_code)
     state = AgentState(e.text("State"))
     code = e.fields.get("ReasonCode")
@@ -127,7 +148,12 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     s.reason_label = e.text("ReasonLabel") or _label_of(s, state, s.reason_code)
     if e.text("Extension"):
         s.extension = e.text("Extension")
+    if s.phase is Phase.LOGGED_OUT and s.recovering:
+        return _recovered(s, before, now)
     first = s.phase is Phase.LOGGING_IN
+    if s.resyncing and not first:  # the resync's answer: ask about the calls kept
+        s.resyncing = False
+        probe_calls(s, now)
     if first:
         if not s.resyncing:
             s.event("EventAgentLogin", s.agent_fields(now))
@@ -140,6 +166,24 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
         return Phase.LOGGED_OUT
     _changed(s, before, first, now)
     return Phase.LOGGED_IN if first else None
+
+
+def _recovered(s: AgentSession, before: tuple[AgentState, AgentState, str],
+               now: float) -> Phase | None:
+    """The GC's answer to a restarted gateway's GetState (core/recover.py)."""
+    if s.state == AgentState.LOGOUT:
+        forget(s)
+        s.state = before[0]
+        return None
+    s.recovering = False
+    s.log("info", "agent {agent} is signed in at the GC: its state is taken over",
+          agent=s.agent_id)
+    s.event("EventAgentLogin", s.agent_fields(now))
+    s.cb(ShowStatusText(s.handle, text=s.t("status.logged_in", FullName=s.full_name
+                                     or s.agent_id, Extension=s.extension)))
+    _ask_reason_lists(s, now)
+    _changed(s, before, True, now)
+    return Phase.LOGGED_IN
 
 
 def _changed(s: AgentSession, before: tuple[AgentState, AgentState, str], first: bool,

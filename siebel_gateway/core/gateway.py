@@ -22,6 +22,7 @@ from .agent import AgentSession, Phase
 from .broker_messages import BrokerMessage
 from .effects import CancelTimer, Effect, Key, Publish, StartTimer
 from .gc_clock import gc_clock_reading
+from .reattach import GRACE
 from .scs_side import API_VERSION, GatewayOptions, Result, ScsSide
 from .texts import Catalog
 
@@ -164,6 +165,8 @@ class GatewayCore(ScsSide):
             if self.link_up:
                 out.append(StartTimer(BEAT, self.options.heartbeat))
             return self._reached(out, reached)
+        if key.kind == GRACE:
+            return self.grace_expired(key.owner, now)
         s = self.services.get(key.owner)
         if s is None:
             return out

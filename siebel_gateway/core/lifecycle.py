@@ -5,9 +5,10 @@ becoming unavailable or available again.  ``machine.py`` says in which phase eac
 
 from __future__ import annotations
 
-from .agent import AgentSession, Phase
+from . import recover, resync
+from .agent import AgentSession, Pending, Phase
 from .effects import CancelTimer, Key
-from .scs_messages import CleanAllWorkItem, HandleEvent, ShowStatusText
+from .scs_messages import HandleEvent, ShowStatusText
 from .scs_wire import ScError
 
 __all__ = ["command_timeout", "link_back", "link_back_resync", "link_lost", "notify_finished",
@@ -21,8 +22,27 @@ def command_timeout(s: AgentSession, key: Key, now: float) -> Phase | None:
     s.pending.remove(p)
     s.log("warn", "GC did not answer {gc_command} within {seconds} s",
           gc_command=p.gc_command, seconds=s.ctx.command_timeout)
+    if _quiet(s, p):
+        return None
+    if p.gc_command == "Login" and s.resyncing:
+        resync.abandon(s)
     return s.report(p, s.t("error.no_answer", Command=p.command,
                            Seconds=f"{s.ctx.command_timeout:g}"))
+
+
+def _quiet(s: AgentSession, p: Pending) -> bool:
+    """A GC question of the gateway's own (resync or restart probe) that got no answer:
+    nothing for the agent to read; a call asked about stays, a restart probe gives up."""
+    s.out.append(CancelTimer(s.command_key(p.seq)))
+    if p.cmd_track_id.startswith(resync.PROBE):
+        return True
+    if p.cmd_track_id.startswith(recover.RECOVER):
+        if s.phase is Phase.LOGGED_OUT:
+            recover.forget(s)
+        s.recovering = False
+        return True
+    s.out.pop()
+    return False
 
 
 def notify_timeout(s: AgentSession, key: Key, now: float) -> None:
@@ -40,6 +60,8 @@ def publish_failed(s: AgentSession, ref: Key, why: str) -> Phase | None:
     s.pending.remove(p)
     s.log("warn", "GC command {gc_command} was not sent: {why}",
           gc_command=p.gc_command, why=why)
+    if _quiet(s, p):
+        return None
     return s.report(p, s.t("error.network", Command=p.command))
 
 
@@ -64,6 +86,7 @@ def release_logged_in(s: AgentSession, now: float) -> None:
 def release(s: AgentSession, now: float) -> None:
     """ReleaseISCServiceInstance: timers cancelled, the agent id freed, no callback after
     this."""
+    resync.take_held(s)
     for p in s.pending:
         s.out.append(CancelTimer(s.command_key(p.seq)))
     for tid in s.notify_waiting:
@@ -78,8 +101,11 @@ def release(s: AgentSession, now: float) -> None:
 
 def link_lost(s: AgentSession, status_key: str, now: float) -> Phase | None:
     to: Phase | None = None
+    resync.abandon(s)
     for p in list(s.pending):
         s.pending.remove(p)
+        if _quiet(s, p):
+            continue
         to = s.report(p, s.t("error.network", Command=p.command)) or to
     s.cb(HandleEvent(s.handle, name="EventLinkDisconnected", fields=s.base_fields(now),
          notify_when_done=False, tracking_id=""))
@@ -91,20 +117,16 @@ def link_back(s: AgentSession, now: float) -> None:
     s.cb(HandleEvent(s.handle, name="EventLinkConnected", fields=s.base_fields(now),
          notify_when_done=False, tracking_id=""))
     s.cb(ShowStatusText(s.handle, text=s.t("status.link_up")))
+    if s.phase is Phase.LOGGED_OUT and not s.recovering:  # a restarted gateway's agent?
+        recover.probe(s, now)
 
 
 def link_back_resync(s: AgentSession, now: float) -> Phase | None:
-    """The GC is back while an agent is signed in: work items can no longer be trusted, so
-    drop them, sign in again (Finesse keeps the state on a forced sign-in) and rebuild the
-    calls from the DialogStatus that follows."""
+    """The GC is back while an agent is signed in: sign in again and keep the calls as
+    work items until the GC says otherwise; commands meanwhile are held
+    (``core/resync.py``)."""
     link_back(s, now)
     if s.credential is None:
         return None
-    s.cb(CleanAllWorkItem(s.handle))
-    s.calls.clear()
-    for tid in list(s.notify_waiting):
-        s.out.append(CancelTimer(s.notify_key(tid)))
-    s.notify_waiting.clear()
-    s.resyncing = True
-    s.connect_and_login(now, "0")
-    return Phase.LOGGING_IN
+    resync.start(s, now)
+    return None

@@ -31,8 +31,10 @@ from . import commands as c
 from . import events as ev
 from . import failover as fo
 from . import lifecycle as lc
+from . import resync
 from .agent import AgentSession, Phase, Refused
 from .effects import Key
+from .scs_messages import HandleError
 from .scs_wire import ScError
 from .vocabulary import COMMANDS
 
@@ -54,6 +56,7 @@ class Input(enum.Enum):
     LINK_BACK = "GC available"
     COMMAND_TIMEOUT = "command timer"
     NOTIFY_TIMEOUT = "notify timer"
+    HELD_TIMEOUT = "held command timer"
     PUBLISH_FAILED = "publish failed"
     NOTIFY_FINISHED = "NotifyEventHandlingFinished"
     RELEASE = "ReleaseISCServiceInstance"
@@ -106,9 +109,9 @@ _ROWS: tuple[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]], 
     ((IN,), "SetCurrentWorkItem", c.switch, (IN,)),
     # -- GC events for this agent (already matched to the command they answer) -------------
     ((AWAIT,), Input.SERVICE, ev.on_service, (LOGGING, OUT)),
-    ((OUT,), Input.STATE, ev.on_state, STAY),
+    ((OUT,), Input.STATE, ev.on_state, (OUT, IN)),
     ((AWAIT,), Input.STATE, ev.on_state, (AWAIT, OUT)),
-    ((LOGGING,), Input.STATE, ev.on_state, (IN, OUT)),
+    ((LOGGING,), Input.STATE, ev.on_state, (LOGGING, IN, OUT)),
     ((IN,), Input.STATE, ev.on_state, (IN, OUT)),
     ((OUT, IN), Input.ERROR, ev.on_error, STAY),
     ((AWAIT, LOGGING), Input.ERROR, ev.on_error, STAY_OR_OUT),
@@ -119,12 +122,13 @@ _ROWS: tuple[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]], 
     ((OUT, IN), Input.LINK_LOST, lc.link_lost, STAY),
     ((AWAIT, LOGGING), Input.LINK_LOST, lc.link_lost, STAY_OR_OUT),
     ((OUT, AWAIT, LOGGING), Input.LINK_BACK, lc.link_back, STAY),
-    ((IN,), Input.LINK_BACK, lc.link_back_resync, (IN, LOGGING)),
+    ((IN,), Input.LINK_BACK, lc.link_back_resync, (IN,)),
     ((OUT, IN), Input.COMMAND_TIMEOUT, lc.command_timeout, STAY),
     ((AWAIT, LOGGING), Input.COMMAND_TIMEOUT, lc.command_timeout, STAY_OR_OUT),
     ((OUT, IN), Input.PUBLISH_FAILED, lc.publish_failed, STAY),
     ((AWAIT, LOGGING), Input.PUBLISH_FAILED, lc.publish_failed, STAY_OR_OUT),
     (ALL, Input.NOTIFY_TIMEOUT, lc.notify_timeout, STAY),
+    (ALL, Input.HELD_TIMEOUT, resync.held_timeout, STAY),
     (ALL, Input.NOTIFY_FINISHED, lc.notify_finished, STAY),
     ((OUT, AWAIT, LOGGING), Input.RELEASE, lc.release, STAY),
     ((IN,), Input.RELEASE, lc.release_logged_in, STAY),
@@ -199,6 +203,8 @@ def invoke(s: AgentSession, cmd_track_id: str, name: str, string_param: str,  # 
         refused = _refusal(s, name)
         if refused is not None:
             raise refused
+        if s.resyncing and s.phase is Phase.LOGGED_IN:  # run when the resync answers
+            return resync.hold(s, cmd_track_id, name, string_param, tuple(params), now)
         sends: c.Sends = _run(s, name, c.Cmd(cmd_track_id, name, string_param.strip(),
                                             c.params(params), now))
         s.send(sends, cmd_track_id, name)
@@ -216,6 +222,12 @@ def gc_event(s: AgentSession, e: GcEvent, now: float) -> None:
         s.resolve(e.name)
     if (s.phase, what) in TRANSITIONS:
         _run(s, what, e, now)
+        if s.held and not s.resyncing and s.phase is Phase.LOGGED_IN:
+            for h in resync.take_held(s):  # the resync answered: held commands run now
+                code, text = invoke(s, h.cmd_track_id, h.command, h.string_param, h.params,
+                                    now)
+                if code:
+                    s.cb(HandleError(s.handle, cmd_track_id=h.cmd_track_id, error=text))
     elif what is Input.CALL_EVENT:
         s.log("info", "call event {event} for an agent not logged in: ignored", event=e.name)
 
@@ -246,6 +258,8 @@ def timer(s: AgentSession, key: Key, now: float) -> None:
         _run(s, Input.COMMAND_TIMEOUT, key, now)
     elif key.kind == "notify":
         _run(s, Input.NOTIFY_TIMEOUT, key, now)
+    elif key.kind == resync.HELD:
+        _run(s, Input.HELD_TIMEOUT, key, now)
 
 
 def publish_failed(s: AgentSession, ref: Key, why: str) -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "ReleaseWorkItem",
     "RequestCommandEventList",
     "RequestService",
+    "ResumeDriverInstance",
     "ResumeWorkItem",
     "ScsRequest",
     "ShowStatusText",
@@ -186,17 +187,28 @@ class ReleaseISCDriverInstance:
     driver: str
 
 
+@dataclass(frozen=True, slots=True)
+class ResumeDriverInstance:
+    """Protocol v1.1: take a driver (and its services) over on a new connection with the
+    ``session`` token its ``CreateISCDriverInstance`` answered (docs/scs-protocol.md)."""
+
+    NAME: ClassVar[str] = "ResumeDriverInstance"
+    PARAMS: ClassVar[Spec] = (("driver", "str"), ("session", "str"))
+    driver: str
+    session: str
+
+
 ScsRequest = (APIVersion | CreateISCDriverInstance | RequestCommandEventList | RequestService
               | InvokeCommand | InvokeCommandEx | NotifyEventHandlingFinished | AcceptWorkItem
               | ReleaseWorkItem | SuspendWorkItem | ResumeWorkItem | HandleQueuedWorkItem
-              | ReleaseISCServiceInstance | ReleaseISCDriverInstance)
+              | ReleaseISCServiceInstance | ReleaseISCDriverInstance | ResumeDriverInstance)
 
 #: Request classes by method name, in the order of the protocol's table.
 REQUESTS: Mapping[str, type[ScsRequest]] = MappingProxyType({cls.NAME: cls for cls in (
     APIVersion, CreateISCDriverInstance, RequestCommandEventList, RequestService,
     InvokeCommand, InvokeCommandEx, NotifyEventHandlingFinished, AcceptWorkItem,
     ReleaseWorkItem, SuspendWorkItem, ResumeWorkItem, HandleQueuedWorkItem,
-    ReleaseISCServiceInstance, ReleaseISCDriverInstance)})
+    ReleaseISCServiceInstance, ReleaseISCDriverInstance, ResumeDriverInstance)})
 
 
 def request_params(message: ScsRequest) -> dict[str, Any]:

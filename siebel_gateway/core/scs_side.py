@@ -10,10 +10,11 @@ from types import MappingProxyType
 from typing import Any
 
 from ..gc.codec import GcCodec
-from . import machine
+from . import machine, recover
 from .agent import AgentSession
 from .driver import DriverConfigError, DriverSettings, parse_driver_params, service_values
-from .effects import Effect, Log, ToScs
+from .effects import CancelTimer, Effect, Log, StartTimer, ToScs
+from .reattach import DETACHED, PROTOCOL, grace_key, resync_service, tokens_match
 from .scs_messages import (
     AcceptWorkItem,
     APIVersion,
@@ -27,6 +28,7 @@ from .scs_messages import (
     ReleaseWorkItem,
     RequestCommandEventList,
     RequestService,
+    ResumeDriverInstance,
     ResumeWorkItem,
     ShowStatusText,
     SuspendWorkItem,
@@ -49,6 +51,9 @@ class GatewayOptions:
     media_types: tuple[str, ...] = ("Voice",)
     #: Driver parameters from the Siebel DEF, the defaults a request's values override.
     driver_defaults: tuple[tuple[str, str], ...] = ()
+    #: How long a driver whose SCS connection dropped waits for ResumeDriverInstance
+    #: before its services are released (0: released at once, as protocol v1).
+    resume_grace: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class DriverInstance:
     connection: int
     settings: DriverSettings
     services: list[str] = field(default_factory=list)
+    #: The ResumeDriverInstance token ("" when the shell gave no entropy: no resume).
+    session: str = ""
 
 
 class ScsSide:
@@ -88,8 +95,9 @@ class ScsSide:
         self.link_up = False
         self.gc_in_service = False
         self._counter = 0
-        self._requests: Mapping[type[Any], Callable[[int, Any, float, list[Effect]],
-                                                    tuple[Result, AgentSession | None]]] = {
+        self._entropy = ""
+        self._requests: Mapping[type[Any], Callable[[int, Any, float, list[Effect]], tuple[
+                Result, AgentSession | tuple[AgentSession, ...] | None]]] = {
             APIVersion: self._api_version,
             CreateISCDriverInstance: self._create_driver,
             RequestCommandEventList: self._command_event_list,
@@ -104,6 +112,7 @@ class ScsSide:
             HandleQueuedWorkItem: self._queued_work_item,
             ReleaseISCServiceInstance: self._release_service_request,
             ReleaseISCDriverInstance: self._release_driver_request,
+            ResumeDriverInstance: self._resume_driver,
         }
 
     def snapshot(self) -> CoreView:
@@ -152,7 +161,11 @@ class ScsSide:
 
     # -- SCS side ----------------------------------------------------------------------------
 
-    def request(self, connection: int, item: Request | WireError, now: float) -> list[Effect]:
+    def request(self, connection: int, item: Request | WireError, now: float, *,
+                entropy: str = "") -> list[Effect]:
+        """One SCS request.  ``entropy`` is the shell's fresh randomness (a
+        ``CreateISCDriverInstance`` makes it the driver's session token; none: no token)."""
+        self._entropy = entropy
         if isinstance(item, WireError):
             return [ToScs(connection, error_message(item.id, item.code, item.message))]
         out: list[Effect] = []
@@ -168,7 +181,8 @@ class ScsSide:
             return out
         out.append(ToScs(connection, result_message(item.id, result.code, result.error,
                                                     **result.extra)))
-        return self._reached(out, () if session is None else (session,))
+        return self._reached(out, () if session is None else
+                             (session,) if isinstance(session, AgentSession) else session)
 
     def _new_handle(self, kind: str) -> str:
         self._counter += 1
@@ -185,7 +199,7 @@ class ScsSide:
 
     def _api_version(self, c: int, m: APIVersion, now: float, out: list[Effect]
                      ) -> tuple[Result, None]:
-        return Result(extra={"version": API_VERSION}), None
+        return Result(extra={"version": API_VERSION, "protocol": PROTOCOL}), None
 
     def _create_driver(self, c: int, m: CreateISCDriverInstance, now: float,
                        out: list[Effect]) -> tuple[Result, None]:
@@ -206,10 +220,12 @@ class ScsSide:
             self._log(out, "warn", "no texts for language {language}; using ENU",
                       language=settings.language)
         handle = self._new_handle("drv")
-        self.drivers[handle] = DriverInstance(handle, c, settings)
+        self.drivers[handle] = DriverInstance(handle, c, settings, session=self._entropy)
         self._log(out, "info", "driver {driver} created ({flavour}, {language})", driver=handle,
                   flavour=settings.flavour, language=settings.language)
-        return Result(extra={"driver": handle}), None
+        if not self._entropy:
+            return Result(extra={"driver": handle}), None
+        return Result(extra={"driver": handle, "session": self._entropy}), None
 
     def _command_event_list(self, c: int, m: RequestCommandEventList, now: float,
                             out: list[Effect]) -> tuple[Result, None]:
@@ -227,6 +243,7 @@ class ScsSide:
         session = AgentSession(handle, c, d.settings, service_values(m.params), self)
         self.services[handle] = session
         d.services.append(handle)
+        recover.probe(session, now)
         session.refresh_toolbar()
         if not self.gc_available:
             session.cb(ShowStatusText(session.handle, text=session.t("status.gc_out_of_service")))
@@ -317,10 +334,59 @@ class ScsSide:
                 self._release_service(s, now, out)
         self.drivers.pop(d.handle, None)
 
-    def connection_lost(self, connection: int, now: float) -> list[Effect]:
-        """The SCS side went away: release what it held (force logout as configured)."""
+    def _resume_driver(self, c: int, m: ResumeDriverInstance, now: float, out: list[Effect]
+                       ) -> tuple[Result, tuple[AgentSession, ...] | None]:
+        """Protocol v1.1: bind driver ``m.driver`` and its services to connection ``c``
+        (from a dropped connection, or from one still open that SCS gave up on); each
+        service then resyncs (``reattach.resync_service``)."""
+        d = self.drivers.get(m.driver)
+        if d is None or not tokens_match(m.session, d.session):
+            self._log(out, "warn", "ResumeDriverInstance refused for driver {driver}",
+                      driver=m.driver)
+            return Result(int(ScError.INVALID_HANDLE), f"driver {m.driver!r} cannot be resumed "
+                          "with that session token: the token is wrong, or the driver was "
+                          "released (its grace period expired or it was never created); "
+                          "create a new driver instance"), None
+        was, d.connection = d.connection, c
+        out.append(CancelTimer(grace_key(d.handle)))
+        reached = tuple(s for h in d.services if (s := self.services.get(h)) is not None)
+        for s in reached:
+            s.connection = c
+            resync_service(s, now)
+        self._log(out, "info", "driver {driver} resumed on connection {connection} "
+                  "({count} services)", driver=d.handle, connection=c, count=len(reached),
+                  previous=was)
+        return Result(extra={"services": [{"service": s.handle, "agentId": s.agent_id}
+                                          for s in reached]}), reached
+
+    def grace_expired(self, driver: str, now: float) -> list[Effect]:
+        """No ResumeDriverInstance within the grace: released as at a connection loss."""
         out: list[Effect] = []
+        d = self.drivers.get(driver)
+        if d is not None and d.connection == DETACHED:
+            self._log(out, "warn", "driver {driver} not resumed within {seconds:g} s; "
+                      "releasing its services", driver=driver,
+                      seconds=self.options.resume_grace)
+            self._release_driver(d, now, out)
+        return out
+
+    def connection_lost(self, connection: int, now: float) -> list[Effect]:
+        """The SCS side went away: a driver with a session token waits ``resume_grace``
+        seconds for ``ResumeDriverInstance`` (its services go on, unbound); others are
+        released at once (force logout as configured), as the grace timer releases later."""
+        out: list[Effect] = []
+        grace = self.options.resume_grace
         for d in [d for d in self.drivers.values() if d.connection == connection]:
+            if d.session and grace > 0:
+                d.connection = DETACHED
+                for h in d.services:
+                    if (s := self.services.get(h)) is not None:
+                        s.connection = DETACHED
+                out.append(StartTimer(grace_key(d.handle), grace))
+                self._log(out, "info", "driver {driver} lost its SCS connection; kept "
+                          "{seconds:g} s for ResumeDriverInstance", driver=d.handle,
+                          seconds=grace)
+                continue
             self._release_driver(d, now, out)
         for s in [s for s in self.services.values() if s.connection == connection]:
             self._release_service(s, now, out)

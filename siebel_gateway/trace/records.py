@@ -32,6 +32,7 @@ from typing import Any
 
 from ..core.broker_messages import BrokerMessage
 from ..core.effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
+from ..core.reattach import mask_token
 from ..core.scs_wire import Request, WireError
 
 __all__ = ["FORMAT", "INPUTS", "SECRET_PARAMS", "Annotator", "effect_record", "gc_record",
@@ -105,8 +106,19 @@ def request_record(connection: int, item: Request | WireError) -> dict[str, Any]
         if item.method == "InvokeCommand" and str(params.get("name", "")).casefold() == \
                 "login":  # LogIn's edit box is where an agent may type the PIN
             params["stringParam"] = _masked(params.get("stringParam"))
+        if item.method == "ResumeDriverInstance" and isinstance(params.get("session"), str):
+            params["session"] = mask_token(params["session"])
         rec["msg"] = {"id": item.id, "method": item.method, "params": params}
     return rec
+
+
+def _masked_result(message: Mapping[str, Any]) -> dict[str, Any]:
+    """A result with its ResumeDriverInstance session token masked (reattach.mask_token)."""
+    msg = dict(message)
+    result = msg.get("result")
+    if isinstance(result, dict) and isinstance(result.get("session"), str):
+        msg["result"] = {**result, "session": mask_token(result["session"])}
+    return msg
 
 
 def gc_record(direction: str, message: BrokerMessage, body: str) -> dict[str, Any]:
@@ -133,7 +145,7 @@ def effect_record(effect: Effect,
                   redact_body: Callable[[BrokerMessage], str] | None = None) -> dict[str, Any]:
     if isinstance(effect, ToScs):
         return {"edge": "scs", "dir": "out", "conn": effect.connection,
-                "msg": dict(effect.message)}
+                "msg": _masked_result(effect.message)}
     if isinstance(effect, Publish):
         body = redact_body(effect.message) if redact_body else effect.message.body
         rec = gc_record("out", effect.message, body)

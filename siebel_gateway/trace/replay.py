@@ -145,7 +145,8 @@ def replay(trace: Trace) -> ReplayReport:
         got: list[dict[str, Any]] = []
         if current is not None:
             report.inputs += 1
-            got = [_normal(core, _as_json(effect_record(e))) for e in _feed(core, current, trace)]
+            got = [_normal(core, _as_json(effect_record(e)))
+                   for e in _feed(core, current, trace, outputs)]
         report.outputs += len(expected)
         if got != expected:
             report.divergences.append(Divergence(current, expected, got))
@@ -176,7 +177,19 @@ def _normal(core: GatewayCore, record: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _feed(core: GatewayCore, line: Line, trace: Trace) -> list[Effect]:
+def _recorded_session(outputs: list[Line]) -> str:
+    """The (masked) session token a recorded CreateISCDriverInstance answered: replay
+    gives it to the core as the shell's entropy, so a recorded resume replays the same."""
+    for o in outputs:
+        msg = o.record.get("msg")
+        result = msg.get("result") if isinstance(msg, dict) else None
+        if o.record.get("edge") == "scs" and isinstance(result, dict) \
+                and isinstance(result.get("session"), str):
+            return str(result["session"])
+    return ""
+
+
+def _feed(core: GatewayCore, line: Line, trace: Trace, outputs: list[Line]) -> list[Effect]:
     r = line.record
     now = float(r["wall"])
     try:
@@ -189,7 +202,9 @@ def _feed(core: GatewayCore, line: Line, trace: Trace) -> list[Effect]:
                 item = parse_line(json.dumps({"jsonrpc": "2.0", "id": msg["id"],
                                               "method": msg["method"],
                                               "params": msg["params"]}).encode())
-            return core.request(int(r["conn"]), item, now)
+            entropy = _recorded_session(outputs) \
+                if msg.get("method") == "CreateISCDriverInstance" else ""
+            return core.request(int(r["conn"]), item, now, entropy=entropy)
         if edge == "scs" and direction == "close":
             return core.connection_lost(int(r["conn"]), now)
         if edge == "scs":  # open: the shell numbers connections; nothing reaches the core

@@ -81,3 +81,36 @@ def test_invoke_command_ex_make_call_over_the_wire(lab: Lab) -> None:  # noqa: F
     assert refused["code"] != 0 and "command type 2 is not supported" in refused["error"]
     assert a.invoke("ReleaseCall") == {"code": 0}
     a.c.wait_event("EventReleased", TrackingID=dial["trackingId"])
+
+
+def test_the_gc_outage_script_passes_on_activemq(broker_stomp: tuple[str, int],
+                                                 tmp_path: Path) -> None:
+    """tests/data/traces/gc-outage.script: a HoldCall right after EventLinkConnected is held
+    until the GC answers the sign-in, then runs on the same call (no gap)."""
+    host, port = broker_stomp
+    queue = f"GC{uuid.uuid4().hex[:8]}"
+    gw_port = free_port()
+    cfg = tmp_path / "gateway.def"
+    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n[Broker]\n'
+                   f'Url = "stomp://{host}:{port}"\n[GenericConnector]\n'
+                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n')
+    script = Path(__file__).resolve().parents[1] / "data" / "traces" / "gc-outage.script"
+    sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
+                 "--flavour", "ucce"], tmp_path / "sim.log")
+    gw = start(["serve", "--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def")],
+               tmp_path / "gw.log")
+    try:
+        args = ["console", "--def", str(TEMPLATES / "siebel-ucce.def"),
+                "--connect", f"127.0.0.1:{gw_port}", "--simulator", f"stomp://{host}:{port}",
+                "--queue", queue, "--script", str(script)]
+        for _attempt in range(100):  # the gateway may still be starting
+            done = cli(*args)
+            if "cannot connect" not in done.stderr:
+                break
+            time.sleep(0.2)
+        assert done.returncode == 0, (done.stdout[-4000:], done.stderr[-2000:])
+        assert done.stdout.splitlines()[-1].endswith("every step behaved")
+    finally:
+        for p in (gw, sim):
+            p.terminate()
+            p.wait(timeout=20)

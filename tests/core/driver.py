@@ -41,14 +41,16 @@ class CoreDriver:
 
     # -- inputs ----------------------------------------------------------------------------
 
-    def request(self, method: str, **params: Any) -> tuple[dict[str, Any], list[Effect]]:
-        """One SCS request; its answer (result or error object) and every effect."""
+    def request(self, method: str, *, conn: int = CONN, entropy: str = "",
+                **params: Any) -> tuple[dict[str, Any], list[Effect]]:
+        """One SCS request on connection ``conn`` (``entropy``: the shell's randomness);
+        its answer (result or error object) and every effect."""
         self.next_id += 1
         line = json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method,
                            "params": params}).encode()
         item = parse_line(line)
         assert isinstance(item, Request | WireError)
-        effects = self._keep(self.core.request(CONN, item, self.now))
+        effects = self._keep(self.core.request(conn, item, self.now, entropy=entropy))
         answers = [e.message for e in effects if isinstance(e, ToScs)
                    and e.message.get("id") == self.next_id]
         assert len(answers) == 1, answers
@@ -61,6 +63,10 @@ class CoreDriver:
 
     def link(self, up: bool) -> list[Effect]:
         return self._keep(self.core.link_status(up, "test", self.now))
+
+    def drop(self, conn: int = CONN) -> list[Effect]:
+        """The SCS connection ``conn`` went away."""
+        return self._keep(self.core.connection_lost(conn, self.now))
 
     def fire(self, key: Key) -> list[Effect]:
         return self._keep(self.core.timer(key, self.now))
@@ -75,8 +81,10 @@ class CoreDriver:
                 params: tuple[tuple[str, str], ...] = ()) -> str:
         driver, _ = self.request("CreateISCDriverInstance", mediaType="Voice", language="ENU",
                                  params=[["Flavour", self.flavour], *map(list, params)])
-        svc, _ = self.request("RequestService", driver=driver["result"]["driver"],
-                              params=[["AgentId", agent], ["Extension", extension]])
+        svc, effects = self.request("RequestService", driver=driver["result"]["driver"],
+                                    params=[["AgentId", agent], ["Extension", extension]])
+        if f"GetState#{agent}" in published(effects):  # core/recover.py asks; not signed in
+            self.gc("State", agent, State="LOGOUT", ReasonCode=-1)
         handle: str = svc["result"]["service"]
         return handle
 

@@ -22,7 +22,7 @@ def test_sign_in_is_hello_then_connect_and_login_then_the_first_state() -> None:
                                 params=[["AgentPin", "pin"]])
     assert answer["result"] == {"code": 0}
     assert published(effects) == ["Hello#gw1"]
-    assert timers(effects) == [Key(svc, "cmd", "1")]
+    assert timers(effects) == [Key(svc, "cmd", "3")]  # 1, 2: core/recover.py's questions
     [view] = d.core.snapshot().sessions
     assert view.phase is Phase.AWAIT_SERVICE and view.awaiting_answers == 1
     effects = d.gc("IN_SERVICE", DIALECT.system_agent, Reason="up")

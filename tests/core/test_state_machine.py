@@ -1,6 +1,7 @@
 """Random walks through the agent state machine: Hypothesis picks inputs of every kind
 (device commands in any phase, work-item requests, GC agent/call/system events, link
-changes, timer expiries, releases) and after each one checks what a user would notice:
+changes, timer expiries, releases, SCS connections dropped and drivers resumed on a new
+one or released past the grace) and after each one checks what a user would notice:
 
 * every SCS request gets exactly one answer, and nothing else carries a request id;
 * the toolbar Siebel was last sent matches the agent's situation (LogIn only when signed
@@ -43,6 +44,10 @@ class CoreWalk(RuleBasedStateMachine):
         self.opened: dict[str, set[str]] = {}
         self.toolbar: dict[str, dict[str, int]] = {}
         self.timers: set[Key] = set()
+        self.conn = CONN
+        self.driver_of: dict[str, str] = {}  # service -> driver
+        self.sessions: dict[str, str] = {}  # driver -> session token
+        self.detached: set[str] = set()  # drivers no connection holds
         self.observe(self.d.available())
 
     # -- what every input's effects must satisfy ---------------------------------------------
@@ -77,26 +82,46 @@ class CoreWalk(RuleBasedStateMachine):
         elif method == "CacheCommandInformation":
             self.toolbar[svc] = dict(zip(params["commands"], params["statuses"], strict=True))
 
-    def request(self, method: str, **params: Any) -> dict[str, Any]:
-        answer, effects = self.d.request(method, **params)
+    def request(self, method: str, entropy: str = "", **params: Any) -> dict[str, Any]:
+        answer, effects = self.d.request(method, conn=self.conn, entropy=entropy, **params)
         self.observe(effects, self.d.next_id)
         return answer
 
     def live(self) -> list[str]:
-        return sorted(self.agent_of)
+        """Services SCS can reach (on the current connection)."""
+        return sorted(s for s in self.agent_of if self.driver_of[s] not in self.detached)
 
     # -- rules ---------------------------------------------------------------------------------
 
     @precondition(lambda self: len(self.agent_of) < 3)
     @rule(agent=st.sampled_from(AGENTS))
     def new_service(self, agent: str) -> None:
-        driver = self.request("CreateISCDriverInstance", mediaType="Voice", language="ENU",
-                              params=[["Flavour", "UCCE"]])
-        svc = self.request("RequestService", driver=driver["result"]["driver"],
+        driver = self.request("CreateISCDriverInstance", entropy=f"tok{self.d.next_id}",
+                              mediaType="Voice", language="ENU", params=[["Flavour", "UCCE"]])
+        handle = driver["result"]["driver"]
+        self.sessions[handle] = driver["result"]["session"]
+        svc = self.request("RequestService", driver=handle,
                            params=[["AgentId", agent], ["Extension", f"2{agent[1:]}"]])
         self.agent_of[svc["result"]["service"]] = agent
+        self.driver_of[svc["result"]["service"]] = handle
 
-    @precondition(lambda self: self.agent_of)
+    @rule(resume=st.sampled_from(("all", "none", "wrong token")))
+    def scs_reconnects(self, resume: str) -> None:
+        """The SCS connection drops; a new one resumes every driver (or none, or with a
+        wrong token): the drivers not resumed are released when their grace timer fires."""
+        self.observe(self.d.drop(self.conn))
+        self.conn += 1
+        self.detached |= set(self.sessions)
+        if resume == "all":
+            self.detached.clear()
+        if resume == "none":
+            return
+        for driver, token in sorted(self.sessions.items()):
+            answer = self.request("ResumeDriverInstance", driver=driver,
+                                  session=token if resume == "all" else token + "x")
+            assert (answer["result"]["code"] == 0) == (resume == "all"), answer
+
+    @precondition(lambda self: self.live())
     @rule(data=st.data(), name=st.sampled_from((*COMMANDS, "Bogus")),
           pin=st.sampled_from(("pin", "")), reason=st.sampled_from(("", "1", "Lunch")),
           tid=st.sampled_from(("", *DIALOGS)))
@@ -106,7 +131,7 @@ class CoreWalk(RuleBasedStateMachine):
                                       ("TrackingID", tid), ("PhoneNumber", "5551")) if v]
         self.request("InvokeCommand", service=svc, cmdTrackId="c", name=name, params=params)
 
-    @precondition(lambda self: self.agent_of)
+    @precondition(lambda self: self.live())
     @rule(data=st.data(), tid=st.sampled_from(DIALOGS),
           method=st.sampled_from(("AcceptWorkItem", "ReleaseWorkItem", "SuspendWorkItem",
                                   "ResumeWorkItem", "NotifyEventHandlingFinished")))
@@ -114,7 +139,7 @@ class CoreWalk(RuleBasedStateMachine):
         svc = data.draw(st.sampled_from(self.live()))
         self.request(method, service=svc, trackingId=tid)
 
-    @precondition(lambda self: self.agent_of)
+    @precondition(lambda self: self.live())
     @rule(data=st.data(), command_type=st.sampled_from((1, 2)))
     def make_call_ex(self, data: st.DataObject, command_type: int) -> None:
         svc = data.draw(st.sampled_from(self.live()))
@@ -129,12 +154,12 @@ class CoreWalk(RuleBasedStateMachine):
         """A line SCS got wrong, or a handle that does not exist: still one answer."""
         item = parse_line(line)
         assert item is not None
-        effects = self.d.core.request(CONN, item, self.d.now)
+        effects = self.d.core.request(self.conn, item, self.d.now)
         answers = [e for e in effects if isinstance(e, ToScs) and "method" not in e.message]
         assert len(answers) == 1, answers
         self.observe(effects, answers[0].message["id"])
 
-    @precondition(lambda self: self.agent_of)
+    @precondition(lambda self: self.live())
     @rule(data=st.data())
     def release(self, data: st.DataObject) -> None:
         svc = data.draw(st.sampled_from(self.live()))
@@ -216,7 +241,7 @@ class CoreWalk(RuleBasedStateMachine):
             self.observe(self.d.link(True))
         self.observe(self.d.gc("IN_SERVICE", DIALECT.system_agent, Reason="back"))
 
-    @precondition(lambda self: self.agent_of)
+    @precondition(lambda self: self.live())
     @rule(data=st.data(), state=st.sampled_from(("NOT_READY", "READY")))
     def sign_in(self, data: st.DataObject, state: str) -> None:
         """LogIn as a whole: the command, the GC's IN_SERVICE, the first State."""
@@ -233,6 +258,12 @@ class CoreWalk(RuleBasedStateMachine):
         self.timers.discard(key)
         self.d.now += 5
         self.observe(self.d.fire(key))
+        if key.kind == "grace":  # released as a v1 connection loss
+            del self.sessions[key.owner]
+            self.detached.discard(key.owner)
+            for svc in [s for s, d in self.driver_of.items() if d == key.owner]:
+                self.agent_of.pop(svc, None)
+                self.released.add(svc)
 
     # -- what must hold between inputs ---------------------------------------------------------
 

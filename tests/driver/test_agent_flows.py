@@ -26,9 +26,12 @@ def test_login_flow_is_hello_in_service_connect_login() -> None:
     assert a.invoke("LogIn", AgentId="1001", AgentPin="secret1001", Extension="2001") == \
         {"code": 0}
     rig.pump()
-    assert [m.type for m in rig.sent[1:]] == ["Hello#gw1", "Connect#1001", "Login#1001",
+    # RequestService first asks the GC whether the agent is signed in (core/recover.py)
+    assert [m.type for m in rig.sent[1:]] == ["Connect#1001", "GetState#1001", "Hello#gw1",
+                                              "Connect#1001", "Login#1001",
                                               "wrapupreasoncode#1001"]
-    assert (rig.sent[2].body, rig.sent[3].body) == ("gw1,secret1001", "secret1001,2001")
+    assert rig.sent[1].body == "gw1,"
+    assert (rig.sent[4].body, rig.sent[5].body) == ("gw1,secret1001", "secret1001,2001")
     cbs = a.take()
     assert [c["params"]["name"] if c["method"] == "HandleEvent" else c["method"]
             for c in cbs] == [

@@ -33,13 +33,15 @@ def test_gc_out_of_service_disables_everything_and_in_service_resynchronises() -
                                                         "server cannot be reached"}
     rig.control(action="in-service")
     cbs = a.take()
-    assert names(cbs)[:2] == ["EventLinkConnected", "CleanAllWorkItem"]
-    assert [m.type for m in rig.sent[-2:]] == ["Connect#1001", "Login#1001"]
-    # the call is announced again, with the same tracking id
-    assert "WorkItemStarted" in names(cbs)
-    assert event(cbs, "EventEstablished")["trackingId"] == tid
+    # signed in again; the call stays the same work item (no CleanAllWorkItem, no
+    # re-announcement with a new start time) and the GC is asked about it
+    assert names(cbs)[0] == "EventLinkConnected"
+    assert "CleanAllWorkItem" not in names(cbs) and "WorkItemStarted" not in names(cbs)
+    assert [m.type for m in rig.sent[-3:]] == ["Connect#1001", "Login#1001",
+                                               "GetDialogState#1001"]
     assert not a.flags["HoldCall"] & 2
     assert a.invoke("HoldCall") == {"code": 0}
+    assert event(a.take(), "EventHeld")["trackingId"] == tid
 
 
 def test_broker_loss_reports_pending_commands_and_recovery_sends_hello_again() -> None:
@@ -58,8 +60,8 @@ def test_broker_loss_reports_pending_commands_and_recovery_sends_hello_again() -
     rig.link.resume()
     rig.pump()
     cbs = a.take()
-    assert names(cbs)[:2] == ["EventLinkConnected", "CleanAllWorkItem"]
-    assert event(cbs, "EventAgentReady")["fields"]["AgentState"] == "READY"
+    assert names(cbs)[0] == "EventLinkConnected" and "CleanAllWorkItem" not in names(cbs)
+    assert [m.type for m in rig.sent[-2:]] == ["Connect#1001", "Login#1001"]
     assert not a.flags["ChangeNotReadyState"] & 2
 
 
@@ -88,7 +90,8 @@ def test_a_silent_gc_is_noticed_by_the_heartbeat() -> None:
     assert disabled(a.flags)
     rig.sim.link.start()
     rig.pump(30)  # the next Beat is answered
-    assert names(a.take())[:2] == ["EventLinkConnected", "CleanAllWorkItem"]
+    assert names(a.take())[0] == "EventLinkConnected"
+    assert [m.type for m in rig.sent[-2:]] == ["Connect#1001", "Login#1001"]
 
 
 def test_a_failed_publish_is_reported_to_the_agent() -> None:
@@ -149,10 +152,12 @@ def test_sessions_are_isolated_between_connections() -> None:
     assert rig.model.agents["1001"].state == "NOT_READY"
 
 
-def test_a_lost_scs_connection_logs_its_agents_out() -> None:
+def test_a_lost_scs_connection_logs_its_agents_out_when_the_grace_ends() -> None:
     rig = Rig()
     a = rig.logged_in()
     a.client.protocol.connectionLost()
-    rig.pump()
+    rig.pump(59)  # ResumeGraceSeconds (60): kept for ResumeDriverInstance
+    assert rig.model.agents["1001"].state == "NOT_READY"
+    rig.pump(2)
     assert rig.model.agents["1001"].state == "LOGOUT"
     assert rig.core.services == {} and rig.core.drivers == {}

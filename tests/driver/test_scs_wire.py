@@ -86,8 +86,8 @@ def test_bad_input_through_the_server_leaves_connections_usable() -> None:
     one.send_raw(b"garbage\n" + b"x" * (2 << 20) + b"\n")
     assert [e["error"]["code"] for e in one.errors] == [-32700, -32600]
     assert "longer than 1048576 bytes" in one.errors[1]["error"]["message"]
-    assert one.call("APIVersion") == {"code": 0, "version": 2}
-    assert two.call("APIVersion") == {"code": 0, "version": 2}
+    assert one.call("APIVersion") == {"code": 0, "version": 2, "protocol": "1.1"}
+    assert two.call("APIVersion") == {"code": 0, "version": 2, "protocol": "1.1"}
 
 
 def test_every_error_is_valid_json_rpc_with_the_request_id() -> None:

@@ -97,7 +97,7 @@ def embedded_gateway(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 def test_serve_on_the_embedded_default_over_real_tcp(embedded_gateway: tuple[int, Path]) -> None:
     port, tmp = embedded_gateway
     c = ScsSocketClient("127.0.0.1", port)
-    assert c.call("APIVersion") == {"code": 0, "version": 2}
+    assert c.call("APIVersion") == {"code": 0, "version": 2, "protocol": "1.1"}
     d = c.call("CreateISCDriverInstance", mediaType="Voice", language="ENU",
                connectString="", params=[])
     lists = c.call("RequestCommandEventList", mediaType="Voice")
@@ -167,7 +167,7 @@ def test_serve_over_tls(tmp_path: Path) -> None:
             tls.sendall(b'{"jsonrpc":"2.0","id":1,"method":"APIVersion"}\n')
             line = tls.makefile("rb").readline()
         assert json.loads(line) == {"jsonrpc": "2.0", "id": 1,
-                                    "result": {"code": 0, "version": 2}}
+                                    "result": {"code": 0, "version": 2, "protocol": "1.1"}}
     finally:
         p.send_signal(signal.SIGINT)
         p.communicate(timeout=20)

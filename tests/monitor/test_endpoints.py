@@ -22,8 +22,9 @@ from .util import ROOT, TOKEN, Gateway, Http, invoke, login, serve, wait_ready
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     tmp = tmp_path_factory.mktemp("monitor")
+    # A closed SCS connection releases its agents after ResumeGraceSeconds (protocol v1.1).
     with serve(tmp, monitor_extra='AdminTokenEnv = "GW_ADMIN_TOKEN"\n',
-               env={"GW_ADMIN_TOKEN": TOKEN}) as g:
+               env={"GW_ADMIN_TOKEN": TOKEN}, server_extra='ResumeGraceSeconds = "0.5"\n') as g:
         wait_ready(g.http)
         yield g
 

@@ -87,12 +87,12 @@ def wait_listening(p: subprocess.Popen[bytes], port: int, log: Path) -> None:
 @contextmanager
 def serve(tmp: Path, *, monitor_extra: str = "", env: dict[str, str] | None = None,
           broker: str = "", queue: str = "Connector1", flavour: str = "ucce",
-          args: tuple[str, ...] = ()) -> Iterator[Gateway]:
+          args: tuple[str, ...] = (), server_extra: str = "") -> Iterator[Gateway]:
     scs, mon = free_port(), free_port()
     cfg = tmp / "gateway.def"
     broker_part = (f'[Broker]\nUrl = "{broker}"\n[GenericConnector]\nQueue = "{queue}"\n'
                    f'ClientDestination = "gw.{queue}"\n') if broker else ""
-    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{scs}"\n{broker_part}'
+    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{scs}"\n{server_extra}{broker_part}'
                    f'[Monitor]\nListen = "127.0.0.1:{mon}"\n{monitor_extra}')
     log = tmp / "gw.log"
     p = subprocess.Popen([sys.executable, "-m", "siebel_gateway.cli", "serve", "--config",

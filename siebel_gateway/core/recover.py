@@ -1,0 +1,47 @@
+"""Gateway restart (issue 15 item 5): a new gateway process (or the standby of a pair)
+that gets ``RequestService`` for an agent still signed in at the GC takes that agent's
+live state from the GC instead of showing a signed-out toolbar, and never signs the agent
+out on its own.
+
+At ``RequestService`` (GC available, the service names its AgentId) the service claims the
+agent and sends ``Connect`` (binding the agent's events to this gateway) and ``GetState``.
+The GC's ``State`` answers: a signed-in agent is adopted (LOGGED_IN: EventAgentLogin, its
+state and reason, the toolbar; ``events.on_state``); LOGOUT leaves the service signed out
+and frees the agent id.  No answer, or an Error, changes nothing the agent sees.  The
+agent's calls become work items as the GC reports them.  No password is known after a
+restart: the agent keeps its GC session, and a LogIn from Siebel signs it in anew.
+"""
+
+from __future__ import annotations
+
+from .agent import AgentSession, Refused
+
+__all__ = ["RECOVER", "forget", "probe"]
+
+#: ``cmdTrackId`` of the GC commands that ask for a restarted gateway's agent.
+RECOVER = "recover:"
+
+
+def probe(s: AgentSession, now: float) -> None:
+    agent = s.service_params.get("agentid", "")
+    extension = s.service_params.get("extension", "")
+    if not agent or not s.ctx.gc_available or not s.ctx.claim_agent(agent, s):
+        return
+    s.agent_id, s.extension = agent, extension
+    try:
+        messages = [("Connect", s.encode("Connect", {"Password": "", "Extension": extension},
+                                         now, "RequestService")),
+                    ("GetState", s.encode("GetState", {}, now, "RequestService"))]
+    except Refused:  # an id the GC vocabulary cannot carry: no recovery
+        forget(s)
+        return
+    s.recovering = True
+    s.send(messages, RECOVER + agent, "RequestService")
+
+
+def forget(s: AgentSession) -> None:
+    """Not signed in at the GC (or no answer): the service stays signed out."""
+    s.recovering = False
+    if s.agent_id:
+        s.ctx.release_agent(s.agent_id, s)
+    s.agent_id = ""
