@@ -14,14 +14,26 @@ Facts that shape it (reference/activemq.md):
   connection is tried after a backoff delay taken from the injected clock, and every
   subscription is made again before the link reports itself up (``recovered=True``) so
   the core can resynchronise every agent.
-* Heartbeats (1 s by default) make a hung broker visible in about 2.5 s.
+* Heartbeats (1 s by default) make a hung broker visible in about 3-4 s.  ActiveMQ sends
+  a keepalive only after a whole interval in which it wrote nothing, so after a message
+  its silence reaches 2x the interval (measured: 1.99 s at 1 s, 0.40 s at 200 ms);
+  stomp.py's default grace of 1.5x dropped an idle link every ~30 s, so the grace here
+  is 3x (``HEARTBEAT_RECEIVE_SCALE``).
+* stomp.py says why a connection failed or dropped only in its own Python log (TLS
+  errors, resets, heartbeat timeouts) and raises a bare ``ConnectFailedException``.  Its
+  warnings are kept per thread (``_StompPyLog``) so the thread that reports the failure
+  carries the real reason into the gateway's own log and the link status.
+* Every callback the reactor runs here (losses, retries, status and error handlers) is
+  guarded: one handler that raises is logged and never stops reconnection.
 * ``auto_content_length=False`` so the Java GC receives TextMessages, not BytesMessages.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -35,9 +47,47 @@ from ..core.broker_messages import BrokerMessage
 from ..ports import Clock, DelayedCall, ThreadHandoff
 from .link import BrokerEndpoint, LinkDownError, LinkStatus, MessageHandler, StatusHandler
 
-__all__ = ["Backoff", "StompLink"]
+__all__ = ["HEARTBEAT_RECEIVE_SCALE", "Backoff", "StompLink"]
 
 log = Logger()
+
+#: How many heartbeat intervals of silence from the broker end the connection: ActiveMQ's
+#: gaps reach 2 intervals (see the module docstring), plus one of slack for a busy machine.
+HEARTBEAT_RECEIVE_SCALE = 3.0
+
+
+class _StompPyLog(logging.Handler):
+    """The warnings stomp.py logs, kept per thread (a few, newest last): the thread that
+    then reports the failure (the sender's ``connect``, the receiver's ``on_disconnected``)
+    takes them as the reason.  Installed once per process on the ``stomp.py`` logger."""
+
+    _local = threading.local()
+    _installed = False
+    _install_lock = threading.Lock()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno < logging.WARNING:
+            return
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record must not break stomp.py's thread
+            text = str(record.msg)
+        kept: list[str] = getattr(self._local, "kept", [])
+        self._local.kept = [*kept[-3:], text[:500]]
+
+    @classmethod
+    def take(cls) -> str:
+        """The warnings this thread logged since the last ``take`` (and forget them)."""
+        kept: list[str] = getattr(cls._local, "kept", [])
+        cls._local.kept = []
+        return "; ".join(dict.fromkeys(kept))
+
+    @classmethod
+    def install(cls) -> None:
+        with cls._install_lock:
+            if not cls._installed:
+                logging.getLogger("stomp.py").addHandler(cls())
+                cls._installed = True
 
 
 @dataclass(frozen=True)
@@ -84,21 +134,44 @@ class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
     def __init__(self, link: StompLink, generation: int) -> None:
         self.link = link
         self.generation = generation
+        self.conn: Any = None
+        #: The broker's reason when it answered CONNECT with ERROR (bad login, ...).
+        self.refused = ""
 
     def on_message(self, frame: Any) -> None:
         self.link._enqueue(self.generation, frame.headers, frame.body)
 
     def on_error(self, frame: Any) -> None:
+        message = frame.headers.get("message", "")
+        self.refused = self.refused or message or str(frame.body or "").strip()[:500]
         self.link._reactor.callFromThread(self.link._broker_error, self.generation,
-                                          frame.headers.get("message", ""), frame.body)
+                                          message, frame.body)
 
     def on_disconnected(self) -> None:
+        # On a heartbeat timeout stomp.py closes the socket first, so this (on the
+        # receiver thread) may arrive before on_heartbeat_timeout: look at the clock.
+        reason = (self._heartbeat_overdue() or _StompPyLog.take()
+                  or "the broker closed the connection")
         self.link._reactor.callFromThread(self.link._lost, self.generation,
-                                          "connection to the broker lost")
+                                          f"connection to the broker lost: {reason}")
 
     def on_heartbeat_timeout(self) -> None:
+        reason = self._heartbeat_overdue() or "broker heartbeat missed"
         self.link._reactor.callFromThread(self.link._lost, self.generation,
-                                          "broker heartbeat missed (broker hung or unreachable)")
+                                          f"connection to the broker lost: {reason}")
+
+    def _heartbeat_overdue(self) -> str:
+        """The heartbeat timeout stomp.py acted on, or "" (no heartbeats, or in time)."""
+        try:
+            beat = self.conn.get_listener("protocol-listener")
+            last, limit = float(beat.received_heartbeat), float(beat.receive_sleep)
+        except Exception:  # not connected yet, heartbeats off, or a stomp.py without them
+            return ""
+        silent = time.monotonic() - last
+        if not limit or silent <= limit:
+            return ""
+        return (f"heartbeat timeout: nothing from the broker for {silent:.2f} s "
+                f"(limit {limit:.2f} s; broker hung or unreachable)")
 
 
 class StompLink:
@@ -118,6 +191,7 @@ class StompLink:
         self._backoff = backoff or Backoff()
         self._ca_certs = ca_certs
         self._factory = connection_factory or stomp.Connection12
+        _StompPyLog.install()
         self._subs: list[tuple[str, MessageHandler]] = []
         self._status: list[StatusHandler] = []
         self._error_handlers: list[Callable[[str], None]] = []
@@ -217,20 +291,34 @@ class StompLink:
 
     def _complete(self, batch: list[tuple[Deferred[Any], bool, Any]]) -> None:
         for d, ok, value in batch:
-            if ok:
-                d.callback(value)
-            else:
-                d.errback(value)
+            try:
+                if ok:
+                    d.callback(value)
+                else:
+                    d.errback(value)
+            except Exception:  # one broken completion must not strand the rest
+                log.failure("completing a broker call failed")
 
     def _open(self, generation: int) -> str:
         hosts = [(e.host, e.port) for e in self.endpoints]
         conn = self._factory(hosts, heartbeats=self._heartbeats, auto_content_length=False,
+                             heart_beat_receive_scale=HEARTBEAT_RECEIVE_SCALE,
                              reconnect_attempts_max=1, reconnect_sleep_initial=0.1)
         if any(e.tls for e in self.endpoints):
             conn.set_ssl(for_hosts=[(e.host, e.port) for e in self.endpoints if e.tls],
                          ca_certs=self._ca_certs)
-        conn.set_listener("siebel-gateway", _Listener(self, generation))
-        conn.connect(self._user, self._password, wait=True)
+        listener = _Listener(self, generation)
+        listener.conn = conn
+        conn.set_listener("siebel-gateway", listener)
+        _StompPyLog.take()  # only what this attempt logs explains its failure
+        try:
+            conn.connect(self._user, self._password, wait=True)
+        except Exception as exc:
+            # stomp.py raises a bare ConnectFailedException; the reason is in its log
+            # (TLS: CERTIFICATE_VERIFY_FAILED, refused, reset) or in the broker's ERROR.
+            why = ("the broker refused the login: " + listener.refused if listener.refused
+                   else _StompPyLog.take() or str(exc) or type(exc).__name__)
+            raise ConnectionError(why) from exc
         for i, (destination, _handler) in enumerate(self._subs):
             conn.subscribe(destination, id=str(i), ack="auto")
         self._conn = conn
@@ -267,14 +355,28 @@ class StompLink:
     # -- connection state (reactor thread) ---------------------------------------------
 
     def _connect(self) -> None:
+        """The retry timer's callback: whatever goes wrong, a next attempt is scheduled."""
         self._retry = None
         if self._stopping:
             return
-        self._generation += 1
-        generation = self._generation
-        d = self._call(lambda: self._open(generation))
-        d.addCallbacks(lambda broker: self._connected(generation, broker),
-                       lambda f: self._failed(generation, f.getErrorMessage()))
+        try:
+            self._generation += 1
+            generation = self._generation
+            d = self._call(lambda: self._open(generation))
+            d.addCallbacks(lambda broker: self._connected(generation, broker),
+                           lambda f: self._failed(generation, f.getErrorMessage()))
+            d.addErrback(self._unexpected, generation)
+        except Exception as exc:
+            log.failure("broker link: starting a connection attempt failed")
+            self._schedule(f"connection attempt failed: {exc}")
+
+    def _unexpected(self, failure: Any, generation: int) -> None:
+        """A bug in the connected/failed path: logged, and the link keeps trying."""
+        log.failure("broker link: handling a connection attempt failed", failure)
+        if generation == self._generation and not self._stopping and self._retry is None:
+            self._up = False
+            self._generation += 1
+            self._schedule("internal error after a connection attempt")
 
     def _connected(self, generation: int, broker: str) -> None:
         if generation != self._generation or self._stopping:
@@ -282,9 +384,9 @@ class StompLink:
         self._up, self._attempt, self.broker = True, 0, broker
         recovered, self._was_up = self._was_up, True
         log.info("broker link up: {broker}", broker=broker)
+        started, self._started = self._started, None
         self._notify(LinkStatus(up=True, reason=f"connected to {broker}", broker=broker,
                                 recovered=recovered))
-        started, self._started = self._started, None
         if started is not None:
             started.callback(None)
 
@@ -300,10 +402,12 @@ class StompLink:
         self._up = False
         self._generation += 1  # whatever the dead connection still delivers is ignored
         log.warn("broker link down: {reason}", reason=reason)
+        self._schedule(reason)  # first: nothing a status handler does can prevent it
         self._notify(LinkStatus(up=False, reason=reason))
-        self._schedule(reason)
 
     def _schedule(self, reason: str) -> None:
+        if self._retry is not None and self._retry.active():
+            self._retry.cancel()
         delay = self._backoff.delay(self._attempt)
         self._attempt += 1
         log.info("broker link: {reason}; retrying in {delay:.2f} s", reason=reason, delay=delay)
@@ -316,8 +420,16 @@ class StompLink:
         text = message or body.strip() or "unspecified broker error"
         log.error("broker refused a frame: {text}", text=text)
         for handler in list(self._error_handlers):
-            handler(text)
+            try:
+                handler(text)
+            except Exception:
+                log.failure("broker error handler {handler!r} failed", handler=handler)
 
     def _notify(self, status: LinkStatus) -> None:
+        """Every status handler runs, whatever the ones before it raised."""
         for handler in list(self._status):
-            handler(status)
+            try:
+                handler(status)
+            except Exception:
+                log.failure("broker link status handler {handler!r} failed ({status})",
+                            handler=handler, status=status.reason)

@@ -25,6 +25,7 @@ from siebel_gateway.adapters.stomp_link import Backoff, StompLink
 from siebel_gateway.core.broker_messages import BrokerMessage
 
 from ..netutil import free_port
+from .logcapture import gateway_log_lines
 
 reactor: Any = _reactor
 pytestmark = pytest.mark.broker
@@ -143,16 +144,47 @@ async def test_failover_to_the_second_broker(own_broker: tuple[Path, int, int],
 
 
 @pytest_twisted.ensureDeferred
+async def test_pauses_in_traffic_never_drop_the_link(broker_stomp: tuple[str, int]) -> None:
+    """ActiveMQ answers a message with silence of up to two heartbeat intervals (it sends a
+    keepalive only after a whole interval without writing): the link must not call that a
+    dead broker.  With stomp.py's default grace (1.5 intervals) about every other message
+    here dropped the link."""
+    host, port = broker_stomp
+    link = StompLink(parse_broker_url(f"stomp://{host}:{port}"), reactor=reactor,
+                     clock=reactor, heartbeats=(500, 500))
+    statuses: list[LinkStatus] = []
+    link.on_status(statuses.append)
+    topic = f"/topic/pauses.{uuid.uuid4().hex}"
+    got: list[str] = []
+    link.subscribe(topic, lambda m: got.append(m.body))
+    await link.start()
+    try:
+        for i in range(12):
+            await link.publish(BrokerMessage(destination=topic, body=str(i)))
+            await deferLater(reactor, 0.65, lambda: None)
+        await until(lambda: len(got) == 12)
+        assert [s.up for s in statuses] == [True], [s.reason for s in statuses]
+    finally:
+        await link.stop()
+
+
+@pytest_twisted.ensureDeferred
 async def test_a_hung_broker_is_noticed_by_heartbeats(own_broker: tuple[Path, int, int]) -> None:
     base, stomp, _openwire = own_broker
     link = make_link(f"stomp://127.0.0.1:{stomp}")
+    statuses: list[LinkStatus] = []
+    link.on_status(statuses.append)
     await link.start()
     pid = int((base / "broker.pid").read_text().split()[0])
+    # stomp.py grants the first heartbeat one extra grace period after CONNECTED; a link
+    # that has been up that long shows the steady-state detection time.
+    await deferLater(reactor, 3.5, lambda: None)
     try:
         os.kill(pid, signal.SIGSTOP)
         t0 = reactor.seconds()
         await until(lambda: not link.is_up, timeout=10)
-        assert reactor.seconds() - t0 < 5  # heartbeats of 1 s: about 2.5 s
+        assert reactor.seconds() - t0 < 5  # heartbeats of 1 s, grace 3 s: about 3-4 s
+        assert "heartbeat timeout: nothing from the broker for" in statuses[-1].reason
     finally:
         os.kill(pid, signal.SIGCONT)
         await link.stop()
@@ -205,6 +237,17 @@ async def test_tls_link_to_a_real_broker(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120, check=False,
                           env={**os.environ, "AMQ_KEYSTORE_PASSWORD": password})
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    # Without the broker's CA the handshake fails: the gateway's own log says why.
+    untrusted = StompLink(parse_broker_url(f"stomp+ssl://127.0.0.1:{tls}"), reactor=reactor,
+                          clock=reactor, backoff=Backoff(initial=0.2, factor=1.0, maximum=0.2))
+    with gateway_log_lines() as lines:
+        untrusted.start()
+        try:
+            await until(lambda: any("CERTIFICATE_VERIFY_FAILED" in line for line in lines))
+            assert not untrusted.is_up
+            assert password not in "".join(lines)
+        finally:
+            await untrusted.stop()
     link = StompLink(parse_broker_url(f"stomp+ssl://127.0.0.1:{tls}"), reactor=reactor,
                      clock=reactor, ca_certs=str(pem))
     got: list[str] = []

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import queue
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Generator
 from typing import Any, ClassVar
 
+import pytest
+import stomp
 from twisted.internet.task import Clock
 
 from siebel_gateway.adapters.link import LinkStatus, parse_broker_url
-from siebel_gateway.adapters.stomp_link import Backoff, StompLink
+from siebel_gateway.adapters.stomp_link import HEARTBEAT_RECEIVE_SCALE, Backoff, StompLink
+
+from .logcapture import gateway_log_lines
 
 
 class Handoff:
@@ -31,6 +37,7 @@ class Handoff:
 class FakeConnection:
     instances: ClassVar[list[FakeConnection]] = []
     fail_connects: ClassVar[int] = 0
+    stomp_py_says: ClassVar[str] = ""
 
     def __init__(self, hosts: list[tuple[str, int]], **kw: Any) -> None:
         self.hosts, self.kw = hosts, kw
@@ -39,7 +46,11 @@ class FakeConnection:
         self.subscribed: list[str] = []
         self.login: tuple[Any, Any] | None = None
         self.transport = type("T", (), {"current_host_and_port": hosts[0]})()
+        self.beat: Any = None  # stomp.py's heartbeat listener ("protocol-listener")
         FakeConnection.instances.append(self)
+
+    def get_listener(self, name: str) -> Any:
+        return self.beat if name == "protocol-listener" else None
 
     def set_ssl(self, **kw: Any) -> None:
         self.ssl = kw
@@ -52,6 +63,11 @@ class FakeConnection:
         if FakeConnection.fail_connects:
             FakeConnection.fail_connects -= 1
             raise ConnectionRefusedError("refused")
+        if FakeConnection.stomp_py_says:
+            # What stomp.py does: the reason in its log, a bare exception raised.
+            logging.getLogger("stomp.py").warning("could not connect to host %s, port %s: %s",
+                                                  *self.hosts[0], FakeConnection.stomp_py_says)
+            raise stomp.exception.ConnectFailedException()
 
     def subscribe(self, destination: str, id: str, ack: str) -> None:
         self.subscribed.append(destination)
@@ -161,3 +177,99 @@ def test_a_burst_of_sends_completes_in_order_with_one_wake_up() -> None:
     link.stop().addBoth(stopped.append)
     handoff.pump()
     assert stopped and not isinstance(stopped[0], Failure)
+
+
+@pytest.fixture
+def gateway_log() -> Generator[list[str], None, None]:
+    with gateway_log_lines() as lines:
+        yield lines
+
+
+def test_the_heartbeat_grace_covers_activemqs_keepalive_gaps() -> None:
+    """ActiveMQ's keepalive gaps reach 2 intervals; stomp.py's default grace is 1.5."""
+    link, handoff, _clock, _statuses = make("stomp://a:1")
+    link.start()
+    handoff.pump()
+    assert FakeConnection.instances[-1].kw["heart_beat_receive_scale"] == HEARTBEAT_RECEIVE_SCALE
+    assert HEARTBEAT_RECEIVE_SCALE >= 2.5
+    link.stop()
+
+
+def test_a_heartbeat_timeout_is_the_reason_even_when_the_disconnect_comes_first(
+        gateway_log: list[str]) -> None:
+    link, handoff, _clock, statuses = make("stomp://a:1")
+    link.start()
+    handoff.pump()
+    conn = FakeConnection.instances[-1]
+    conn.beat = type("Beat", (), {"received_heartbeat": time.monotonic() - 3.2,
+                                  "receive_sleep": 3.0})()
+    conn.listener.on_disconnected()  # stomp.py closed the socket before telling why
+    conn.listener.on_heartbeat_timeout()
+    handoff.pump(2)
+    assert [s.up for s in statuses] == [True, False]
+    assert "heartbeat timeout: nothing from the broker for 3.2" in statuses[-1].reason
+    assert any("broker link down: connection to the broker lost: heartbeat timeout" in line
+               for line in gateway_log)
+    link.stop()
+
+
+def test_the_reason_stomp_py_logs_for_a_failed_connect_reaches_the_gateway_log(
+        gateway_log: list[str]) -> None:
+    link, handoff, clock, _statuses = make("stomp+ssl://amq.example:61612")
+    FakeConnection.stomp_py_says = "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"
+    try:
+        link.start()
+        handoff.pump()
+    finally:
+        FakeConnection.stomp_py_says = ""
+    assert len(clock.getDelayedCalls()) == 1  # and it keeps trying
+    assert any("cannot connect to stomp+ssl://amq.example:61612: could not connect to host "
+               "amq.example, port 61612: [SSL: CERTIFICATE_VERIFY_FAILED]" in line
+               for line in gateway_log), gateway_log
+    link.stop()
+
+
+def test_a_status_handler_that_raises_never_stops_reconnection(gateway_log: list[str]) -> None:
+    link, handoff, clock, statuses = make("stomp://a:1")
+
+    def broken(status: LinkStatus) -> None:
+        raise UnicodeEncodeError("utf-8", "x\ud800", 1, 2, "surrogates not allowed")
+
+    link.on_status(broken)
+    seen_after: list[bool] = []
+    link.on_status(lambda s: seen_after.append(s.up))
+    started: list[object] = []
+    link.start().addBoth(started.append)
+    handoff.pump()
+    assert started == [None] and link.is_up  # the up path survived the handler too
+    FakeConnection.instances[-1].listener.on_disconnected()
+    handoff.pump()
+    assert not link.is_up and len(clock.getDelayedCalls()) == 1
+    clock.advance(0.5)
+    handoff.pump()
+    assert link.is_up and statuses[-1].recovered
+    assert seen_after == [True, False, True]  # later handlers still told
+    assert sum("status handler" in line and "surrogates not allowed" in line
+               for line in gateway_log) == 3
+    link.stop()
+
+
+def test_a_broker_error_handler_that_raises_is_logged_and_the_next_still_runs(
+        gateway_log: list[str]) -> None:
+    link, handoff, _clock, _statuses = make("stomp://a:1")
+    got: list[str] = []
+
+    def broken(text: str) -> None:
+        raise IndexError(text)
+
+    link.on_broker_error(broken)
+    link.on_broker_error(got.append)
+    link.start()
+    handoff.pump()
+    frame = type("F", (), {"headers": {"message": "Usage Manager Memory Limit reached"},
+                           "body": ""})()
+    FakeConnection.instances[-1].listener.on_error(frame)
+    handoff.pump()
+    assert got == ["Usage Manager Memory Limit reached"]
+    assert any("broker error handler" in line and "IndexError" in line for line in gateway_log)
+    link.stop()
