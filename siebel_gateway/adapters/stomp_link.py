@@ -26,12 +26,16 @@ Facts that shape it (reference/activemq.md):
 * Every callback the reactor runs here (losses, retries, status and error handlers) is
   guarded: one handler that raises is logged and never stops reconnection.
 * ``auto_content_length=False`` so the Java GC receives TextMessages, not BytesMessages.
+* ``TCP_NODELAY`` on the broker socket: a command is often answered by two or three
+  frames in a row, and Nagle's algorithm held the second one until the broker's delayed
+  ACK (~40 ms) -- issue 14.  The broker side needs ``transport.tcpNoDelay=true`` too.
 """
 
 from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 from collections import deque
@@ -126,6 +130,17 @@ class _Batches(Generic[T]):
             batch = list(self._items)
             self._items.clear()
         self._deliver(batch)
+
+
+def _no_delay(conn: Any) -> None:
+    """Turn Nagle's algorithm off on the connection's socket (plain or TLS)."""
+    sock = getattr(getattr(conn, "transport", None), "socket", None)
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError as exc:  # not TCP (a test double) or already closed: nothing to tune
+        log.info("broker link: TCP_NODELAY not set: {error}", error=str(exc))
 
 
 class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
@@ -319,6 +334,7 @@ class StompLink:
             why = ("the broker refused the login: " + listener.refused if listener.refused
                    else _StompPyLog.take() or str(exc) or type(exc).__name__)
             raise ConnectionError(why) from exc
+        _no_delay(conn)
         for i, (destination, _handler) in enumerate(self._subs):
             conn.subscribe(destination, id=str(i), ack="auto")
         self._conn = conn

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import uuid
@@ -74,6 +75,9 @@ async def test_round_trip_keeps_type_and_text(broker_stomp: tuple[str, int]) -> 
             await link.publish(BrokerMessage(destination=queue, body=f"{i},é€",
                                              headers={"type": f"Login#{i}"}))
         await until(lambda: len(got) == 50)
+        # Nagle off: a GC answer of several frames is not held for a delayed ACK (~40 ms)
+        sock = link._conn.transport.socket
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         assert [m.body for m in got] == [f"{i},é€" for i in range(50)]  # order kept
         assert got[7].type == "Login#7"
         assert "content-length" not in got[7].headers
@@ -255,6 +259,8 @@ async def test_tls_link_to_a_real_broker(tmp_path: Path) -> None:
     try:
         await link.start()
         assert link.broker == f"127.0.0.1:{tls}"
+        tls_socket = link._conn.transport.socket
+        assert tls_socket.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
         await link.publish(BrokerMessage(destination="/topic/tls.test", body="over TLS"))
         await until(lambda: got == ["over TLS"])
     finally:

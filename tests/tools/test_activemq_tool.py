@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import uuid
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,17 @@ def test_the_test_broker_speaks_stomp_text_messages(broker_stomp: tuple[str, int
         conn.disconnect()
 
 
+def assert_low_latency(conf: Path) -> None:
+    """Every connector of the broker sets TCP_NODELAY on what it accepts (ActiveMQ's
+    server-side option takes the ``transport.`` prefix; without it Nagle met the clients'
+    delayed ACKs: ~40 ms per multi-frame answer)."""
+    ns = "{http://activemq.apache.org/schema/core}"
+    uris = [c.get("uri", "") for c in ET.parse(conf).iter(f"{ns}transportConnector")]
+    assert len(uris) >= 2
+    for uri in uris:
+        assert "transport.tcpNoDelay=true" in uri.split("?", 1)[-1].split("&"), uri
+
+
 def test_second_instance_status_and_exact_stop(tmp_path: Path) -> None:
     base = tmp_path / "second"
     stomp = free_port()
@@ -66,6 +78,7 @@ def test_second_instance_status_and_exact_stop(tmp_path: Path) -> None:
         conf = (base / "conf" / "activemq.xml").read_text()
         assert 'sendFailIfNoSpace="true"' in conf and f"stomp://127.0.0.1:{stomp}" in conf
         assert (base / "conf" / "log4j.properties").exists()
+        assert_low_latency(base / "conf" / "activemq.xml")
     finally:
         stopped = tool("stop", *ports)
     assert stopped.returncode == 0 and "stopped" in stopped.stdout
