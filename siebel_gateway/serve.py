@@ -218,7 +218,12 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
 
         parts["monitor_tap"] = watcher = monitor_tap()
         tap = Tee(tap, watcher) if tap is not None else watcher
-    service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap)
+    from .adapters.pacing import Pacer
+
+    pacer = Pacer(link, reactor, size=settings.pacing_queue_size,
+                  timeout=settings.command_timeout)
+    service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap,
+                             pacer=pacer)
     factory = ScsServerFactory(service)
     try:
         if settings.tls_certificate:

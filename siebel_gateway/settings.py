@@ -1,7 +1,8 @@
 """The gateway's runtime settings: a DEF-syntax file (``def_templates/gateway.def``).
 
     [Server]            Listen, TlsCertificate, TlsKey, MaxLineBytes
-    [Broker]            Url, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs
+    [Broker]            Url, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs,
+                        PacingQueueSize
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
                         CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds
     [Security]          SecurePasswordKeyFile, SecurePasswordKeyEnv
@@ -28,7 +29,8 @@ __all__ = ["GatewaySettings", "load_settings", "parse_listen"]
 
 _SECTIONS = {
     "Server": ("Listen", "TlsCertificate", "TlsKey", "MaxLineBytes"),
-    "Broker": ("Url", "User", "PasswordEnv", "PasswordFile", "CaCertificates", "HeartbeatMs"),
+    "Broker": ("Url", "User", "PasswordEnv", "PasswordFile", "CaCertificates", "HeartbeatMs",
+               "PacingQueueSize"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
                          "CommandTimeoutSeconds", "HeartbeatSeconds",
                          "ClockSkewWarningSeconds"),
@@ -57,6 +59,8 @@ class GatewaySettings:
     broker_password_file: str = ""
     ca_certificates: str = ""
     broker_heartbeat_ms: int = 1000
+    #: GC commands waiting in the gateway for the broker (adapters/pacing.py).
+    pacing_queue_size: int = 20_000
     queue: str = "Connector1"
     client_destination: str = "siebel-gateway"
     dialect: str = ""
@@ -121,6 +125,7 @@ def parse_listen(text: str) -> tuple[str, int]:
 _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("Server", "MaxLineBytes"): ("max_line", int, 1024, 1 << 30),
     ("Broker", "HeartbeatMs"): ("broker_heartbeat_ms", int, 0, 600_000),
+    ("Broker", "PacingQueueSize"): ("pacing_queue_size", int, 1, 10_000_000),
     ("GenericConnector", "CommandExpirySeconds"): ("command_expiry", float, 0, 86_400),
     ("GenericConnector", "CommandTimeoutSeconds"): ("command_timeout", float, 0.1, 3_600),
     ("GenericConnector", "HeartbeatSeconds"): ("heartbeat", float, 1, 3_600),

@@ -102,6 +102,8 @@ class Agent:
     state: str = "LOGGED_OUT"
     #: command name -> time sent, while its event is awaited
     waiting: dict[str, float] = field(default_factory=dict)
+    #: cmdTrackId -> command name, until its result or HandleError
+    tracks: dict[str, str] = field(default_factory=dict)
     talking: int = 0
     consulting: bool = False
 
@@ -154,7 +156,9 @@ class Connection:
             agent = self.by_service.get(p.get("service", ""))
             if agent is None:
                 continue
-            if msg["method"] == "HandleEvent":
+            if msg["method"] == "HandleError":  # a command refused after it was accepted
+                self.bench.on_handle_error(agent, p.get("cmdTrackId", ""), p.get("error", ""))
+            elif msg["method"] == "HandleEvent":
                 self.bench.on_event(agent, p["name"], p["fields"])
                 if p.get("notifyWhenDone"):
                     self.send("NotifyEventHandlingFinished", service=agent.service,
@@ -181,19 +185,35 @@ class Bench:
         if name in ANSWERED_BY:
             agent.waiting[name] = now
         self.stats.sent[name] += 1
-        fut = agent.conn.send("InvokeCommand", service=agent.service, cmdTrackId=str(
-            self.stats.sent.total()), name=name, stringParam="",
+        track = str(self.stats.sent.total())
+        agent.tracks[track] = name
+        if len(agent.tracks) > 64:  # answered long ago: keep the map small
+            agent.tracks.pop(next(iter(agent.tracks)))
+        fut = agent.conn.send("InvokeCommand", service=agent.service, cmdTrackId=track,
+                              name=name, stringParam="",
             params=[[k, v] for k, v in params.items()])
         fut.add_done_callback(lambda f: self.on_result(agent, name, f.result()))
+
+    def on_handle_error(self, agent: Agent, track: str, text: str) -> None:
+        name = agent.tracks.pop(track, "")
+        if not name:
+            return
+        kind = ("busy" if "busy" in text else "no-answer" if "did not answer" in text
+                else "other")
+        self.refused_after(agent, name, f"{name}:HandleError:{kind}")
 
     def on_result(self, agent: Agent, name: str, result: dict[str, Any]) -> None:
         code = result.get("code")
         if code == 0:
             return
-        agent.waiting.pop(name, None)
         if code == -1:
             self.stats.rpc_errors += 1
-        self.stats.refused[f"{name}:{code}"] += 1
+        self.refused_after(agent, name, f"{name}:{code}")
+
+    def refused_after(self, agent: Agent, name: str, why: str) -> None:
+        if agent.waiting.pop(name, None) is None and name in ANSWERED_BY:
+            return  # its event came first (or a second report of the same refusal)
+        self.stats.refused[why] += 1
         if name == "LogIn":
             self.storm_failed += 1
             self.check_storm()
@@ -410,7 +430,10 @@ class Lab:
                 time.sleep(0.1)
 
     def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
-        p = subprocess.Popen([sys.executable, "-m", "siebel_gateway.cli", *argv], cwd=ROOT,
+        prof = (["-m", "cProfile", "-o", str(self.args.profile.resolve() / f"{name}.prof")]
+                if self.args.profile else [])
+        p = subprocess.Popen([sys.executable, *prof, "-m", "siebel_gateway.cli", *argv],
+                             cwd=ROOT,
                              stdout=subprocess.DEVNULL,
                              stderr=(self.work / f"{name}.log").open("wb"))
         self.procs.append(p)
@@ -485,9 +508,9 @@ async def place_calls(lab: Lab, rate: float, duration: float) -> None:
 
 async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
     bench = Bench(args, port)
+    rss0, _ = lab.gateway_usage()  # before any service: the sessions count per agent
     await bench.connect()
     await bench.probe()
-    rss0, _ = lab.gateway_usage()
     storm_s = await bench.storm()
     rss1, _ = lab.gateway_usage()
     print(f"storm: {bench.logged_in}/{len(bench.agents)} logged in in {storm_s:.1f} s, "
@@ -558,11 +581,16 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path, metavar="FILE")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="keep logs and config here")
+    ap.add_argument("--profile", type=Path, metavar="DIR",
+                    help="run the gateway and the simulator under cProfile; gw.prof and "
+                         "sim.prof are written here when they stop")
     args = ap.parse_args()
     if args.agents < 1 or args.connections < 1 or args.agents < args.connections:
         ap.error("--agents and --connections must be >= 1, and agents >= connections")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     lab = Lab(args, work)
     try:
         port = lab.start()

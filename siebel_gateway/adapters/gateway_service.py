@@ -24,6 +24,7 @@ from ..core.gateway import GatewayCore
 from ..core.scs_wire import LineDecoder, Request, WireError, encode
 from ..ports import Clock
 from .link import BrokerLink, LinkStatus
+from .pacing import Pacer
 
 __all__ = ["GatewayService", "NoTrace", "ScsProtocol", "ScsServerFactory", "TraceTap",
            "send_now"]
@@ -74,8 +75,10 @@ class NoTrace:
 class GatewayService:
     def __init__(self, core: GatewayCore, link: BrokerLink, clock: Clock, *,
                  wall: Callable[[], float] = time.time, max_line: int = 1 << 20,
-                 tap: TraceTap | None = None) -> None:
+                 tap: TraceTap | None = None, pacer: Pacer | None = None) -> None:
         self.core, self.link, self.clock, self.wall = core, link, clock, wall
+        #: GC commands go through the pacing queue when there is one (adapters/pacing.py).
+        self.pacer = pacer
         self.max_line = max_line
         self.tap: TraceTap = tap or NoTrace()
         self.connections: dict[int, ScsProtocol] = {}
@@ -165,7 +168,10 @@ class GatewayService:
         def failed(f: Failure) -> None:
             self.clock.callLater(0, self._publish_failed, e.ref, f.getErrorMessage())
 
-        self.link.publish(e.message).addErrback(failed)
+        if self.pacer is not None:
+            self.pacer.publish(e.message, e.ref).addErrback(failed)
+        else:
+            self.link.publish(e.message).addErrback(failed)
 
     def _cancel(self, key: Key) -> None:
         call = self.timers.pop(key, None)

@@ -6,7 +6,7 @@ becoming unavailable or available again.  ``machine.py`` says in which phase eac
 from __future__ import annotations
 
 from .agent import AgentSession, Phase
-from .effects import CancelTimer, Key
+from .effects import GATEWAY_BUSY, CancelTimer, Key
 from .scs_messages import CleanAllWorkItem, HandleEvent, ShowStatusText
 from .scs_wire import ScError
 
@@ -40,7 +40,8 @@ def publish_failed(s: AgentSession, ref: Key, why: str) -> Phase | None:
     s.pending.remove(p)
     s.log("warn", "GC command {gc_command} was not sent: {why}",
           gc_command=p.gc_command, why=why)
-    return s.report(p, s.t("error.network", Command=p.command))
+    busy = why.startswith(GATEWAY_BUSY)
+    return s.report(p, s.t("error.busy" if busy else "error.network", Command=p.command))
 
 
 def notify_finished(s: AgentSession, tracking_id: str) -> tuple[int, str]:
