@@ -16,6 +16,10 @@ refusing (50 ms doubling to 1 s) and resets at the next receipt.
   receives a command Siebel was told had failed.
 * The gateway's own Hello/Beat (``ref.owner == "gateway"``) jump the queue: a storm must
   not make the GC look dead.
+* One owner's messages (an agent service's commands, a simulated agent's events) keep their
+  order: an owner has at most one SEND unanswered, and its next waits for that receipt.
+  Without this a refused Connect retried after the accepted Login behind it reached the GC
+  out of order and the login was lost.  Different owners share the window.
 * A lost link fails what is queued or unanswered with ``LinkDownError`` (the core refuses
   every pending command on the loss anyway).
 * A link without receipts (the in-memory link) is paced by its publish Deferreds alone.
@@ -70,6 +74,7 @@ class _Item:
     done: Deferred[None] = field(default_factory=Deferred)
     receipt: str = ""
     seq: int = 0
+    owner: str | None = None
 
 
 class Pacer:
@@ -81,6 +86,8 @@ class Pacer:
         self._urgent: deque[_Item] = deque()
         self._queue: deque[_Item] = deque()
         self._flight: dict[str, _Item] = {}
+        self._owners: set[str] = set()  # owners with a SEND unanswered
+        self._held: dict[str, deque[_Item]] = {}  # their next messages, in order
         self._unreceipted = 0  # in flight on a link without receipts
         self._ids = itertools.count(1)
         self._paused: DelayedCall | None = None
@@ -96,14 +103,17 @@ class Pacer:
     @property
     def depth(self) -> int:
         """Commands waiting in the gateway for their turn (not yet handed to the broker)."""
-        return len(self._queue) + len(self._urgent)
+        return len(self._queue) + len(self._urgent) + sum(map(len, self._held.values()))
 
-    def publish(self, message: BrokerMessage, ref: Key | None = None) -> Deferred[None]:
+    def publish(self, message: BrokerMessage, ref: Key | None = None, *,
+                owner: str | None = None) -> Deferred[None]:
         """Fires when the broker has the message; fails with GatewayBusyError or
-        LinkDownError (or whatever the link reports)."""
+        LinkDownError (or whatever the link reports).  ``owner`` (default: ``ref.owner``)
+        names whose messages must keep their order."""
         if not self.link.is_up:
             return self.link.publish(message)  # the link's own LinkDownError
-        item = _Item(message, self.clock.seconds() + self.wait, seq=next(self._ids))
+        item = _Item(message, self.clock.seconds() + self.wait, seq=next(self._ids),
+                     owner=owner if owner is not None or ref is None else ref.owner)
         if ref is not None and ref.owner == "gateway":
             self._urgent.append(item)
         elif len(self._queue) >= self.size:
@@ -115,7 +125,7 @@ class Pacer:
         else:
             self._queue.append(item)
         if self.depth > self.size // 2:
-            self._start_pacing(f"{self.depth} GC commands waiting for the broker")
+            self._start_pacing(f"{self.depth} messages waiting for the broker")
         self._pump()
         return item.done
 
@@ -129,12 +139,18 @@ class Pacer:
             lane = self._urgent or self._queue
             if not lane:
                 break
-            self._send(lane.popleft())
+            item = lane.popleft()
+            if item.owner is not None and self._receipts:
+                if item.owner in self._owners:  # its previous SEND is still unanswered
+                    self._held.setdefault(item.owner, deque()).append(item)
+                    continue
+                self._owners.add(item.owner)
+            self._send(item)
         if self.depth:
             self._arm_sweep()
         elif self.pacing and not self._flight:
             self.pacing = False
-            log.info("pacing over: the broker takes GC commands as fast as they come")
+            log.info("pacing over: the broker takes what is sent as fast as it comes")
 
     def _send(self, item: _Item) -> None:
         message = item.message
@@ -158,6 +174,7 @@ class Pacer:
     def _write_failed(self, failure: Failure, item: _Item) -> None:
         if self._receipts:
             self._flight.pop(item.receipt, None)
+            self._release(item)
         else:
             self._unreceipted -= 1
         self._finish(item, failure)
@@ -170,16 +187,30 @@ class Pacer:
         if error is None:
             self._pause = _PAUSE_FIRST
             self._finish(item, None)
+            self._release(item)
         else:  # refused (memory limit): back to the front, in the order first sent
             self.counters["refused_by_broker"] += 1
-            self._start_pacing(f"the broker refused a GC command ({error})")
+            self._start_pacing(f"the broker refused a message ({error})")
             pos = next((i for i, q in enumerate(self._queue) if q.seq > item.seq),
                        len(self._queue))
             self._queue.insert(pos, item)
+            if item.owner is not None:
+                self._owners.discard(item.owner)  # it goes again before anything held
             if self._paused is None:
                 self._paused = self.clock.callLater(self._pause, self._resume)
                 self._pause = min(_PAUSE_MAX, self._pause * 2)
         self._pump()
+
+    def _release(self, item: _Item) -> None:
+        """``item``'s owner may send its next message (first in line: it waited already)."""
+        if item.owner is None:
+            return
+        self._owners.discard(item.owner)
+        held = self._held.get(item.owner)
+        if held:
+            self._queue.appendleft(held.popleft())
+            if not held:
+                del self._held[item.owner]
 
     def _resume(self) -> None:
         self._paused = None
@@ -203,20 +234,25 @@ class Pacer:
     def _sweep(self) -> None:
         self._sweeper = None
         now = self.clock.seconds()
-        for lane in (self._urgent, self._queue):
+        lanes = [self._urgent, self._queue, *self._held.values()]
+        for lane in lanes:
             for item in [i for i in lane if i.deadline <= now]:
                 lane.remove(item)
                 self.counters["busy"] += 1
                 self._finish(item, GatewayBusyError(
                     f"{GATEWAY_BUSY}not handed to the broker within "
                     f"{self.wait + MARGIN:g} s"))
+        self._held = {owner: lane for owner, lane in self._held.items() if lane}
         self._pump()
 
     def _link_lost(self) -> None:
-        items = [*self._urgent, *self._queue, *self._flight.values()]
+        items = [*self._urgent, *self._queue, *self._flight.values(),
+                 *(i for lane in self._held.values() for i in lane)]
         self._urgent.clear()
         self._queue.clear()
         self._flight.clear()
+        self._held.clear()
+        self._owners.clear()
         if self._paused is not None and self._paused.active():
             self._paused.cancel()
         self._paused, self._pause = None, _PAUSE_FIRST
@@ -229,5 +265,6 @@ class Pacer:
     def _start_pacing(self, why: str) -> None:
         if not self.pacing:
             self.pacing = True
-            log.warn("pacing GC commands: {why}; {depth} waiting, {flight} unanswered by "
-                     "the broker", why=why, depth=self.depth, flight=self._in_flight())
+            log.warn("pacing sends to the broker: {why}; {depth} waiting, {flight} "
+                     "unanswered by the broker", why=why, depth=self.depth,
+                     flight=self._in_flight())

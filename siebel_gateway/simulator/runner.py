@@ -9,6 +9,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from ..adapters.link import BrokerLink
+from ..adapters.pacing import Pacer
 from ..core.broker_messages import BrokerMessage
 from ..gc.codec import GcCodec, GcDecodeError
 from ..ports import Clock
@@ -30,6 +31,9 @@ class SimulatorRunner:
         self.expired_commands = 0
         self.generated_calls = 0
         self._generator: Any = None
+        # Events go through the same pacing as the gateway's commands: a broker at its
+        # memory limit refuses SENDs, and a refused event must be sent again, not lost.
+        self.pacer = Pacer(link, clock, size=1_000_000, timeout=60.0)
         link.subscribe(codec.command_destination, self.on_command)
         link.subscribe(self.control_destination, self.on_control)
 
@@ -69,15 +73,15 @@ class SimulatorRunner:
                     ClientDestination=out.destination, Queue=self.codec.queue)
                 stamp = str(int(self.clock.seconds() * 1000))
                 self.publish(BrokerMessage(destination=destination, body=out.text,
-                                           headers={"gcTimestamp": stamp}))
+                                           headers={"gcTimestamp": stamp}), out.agent)
             elif isinstance(out, StartTimer):
                 self.cancel(out.key)
                 self.timers[out.key] = self.clock.callLater(out.delay, self.fire, out.key)
             elif isinstance(out, CancelTimer):
                 self.cancel(out.key)
 
-    def publish(self, message: BrokerMessage) -> None:
-        d = self.link.publish(message)
+    def publish(self, message: BrokerMessage, agent: str = "") -> None:
+        d = self.pacer.publish(message, owner=agent or None)
         d.addErrback(lambda f: log.error("simulator could not publish to {dest}: {why}",
                                          dest=message.destination, why=f.getErrorMessage()))
 

@@ -69,7 +69,7 @@ def make(size: int = 1000, timeout: float = 10.0) -> tuple[Pacer, ScriptedLink, 
 
 def test_a_refused_burst_is_sent_again_in_order_and_every_command_completes() -> None:
     pacer, link, clock = make()
-    outcome = results([pacer.publish(msg(i), Key("svc-1", "cmd", str(i)))
+    outcome = results([pacer.publish(msg(i), Key(f"svc-{i}", "cmd", "1"))
                        for i in range(3 * WINDOW)])
     assert len(link.sent) == WINDOW  # at most WINDOW unanswered SENDs
     assert pacer.depth == 2 * WINDOW
@@ -86,6 +86,23 @@ def test_a_refused_burst_is_sent_again_in_order_and_every_command_completes() ->
     assert not pacer.pacing and pacer.depth == 0
 
 
+def test_one_owner_keeps_its_order_when_its_first_message_is_refused() -> None:
+    pacer, link, clock = make()
+    connect, login = (BrokerMessage(destination="/queue/GC", body=b) for b in ("Connect",
+                                                                                "Login"))
+    pacer.publish(connect, Key("svc-1", "cmd", "1"))
+    pacer.publish(login, Key("svc-1", "cmd", "2"))
+    pacer.publish(msg(9), Key("svc-2", "cmd", "1"))  # another agent is not held up
+    assert [m.body for m in link.sent] == ["Connect", "9"]  # Login waits for Connect
+    link.take_all(refuse=True)
+    clock.advance(0.05)
+    assert [m.body for m in link.sent] == ["Connect", "9"]  # Connect first, again
+    link.take_all()
+    assert [m.body for m in link.sent] == ["Login"]
+    link.take_all()
+    assert pacer.depth == 0 and pacer.counters["sent"] == 3
+
+
 def test_the_pause_grows_while_the_broker_keeps_refusing() -> None:
     pacer, link, clock = make()
     pacer.publish(msg(1))
@@ -100,15 +117,16 @@ def test_the_pause_grows_while_the_broker_keeps_refusing() -> None:
 def test_hello_and_beat_jump_the_queue() -> None:
     pacer, link, _clock = make()
     for i in range(WINDOW + 10):
-        pacer.publish(msg(i), Key("svc-1", "cmd", str(i)))
-    pacer.publish(BrokerMessage(destination="/queue/GC", body="hello"), Key("gateway", "answer", ""))
+        pacer.publish(msg(i), Key(f"svc-{i}", "cmd", "1"))
+    pacer.publish(BrokerMessage(destination="/queue/GC", body="hello"),
+                  Key("gateway", "answer", ""))
     link.take_all()
     assert link.sent[0].body == "hello"
 
 
 def test_a_command_that_cannot_be_sent_in_time_fails_as_busy_before_its_timeout() -> None:
     pacer, link, clock = make(timeout=2.0)
-    outcome = results([pacer.publish(msg(i), Key("svc-1", "cmd", str(i)))
+    outcome = results([pacer.publish(msg(i), Key(f"svc-{i}", "cmd", "1"))
                        for i in range(WINDOW + 1)])
     clock.advance(2.0 - MARGIN - 0.1)
     assert outcome == []  # nothing answered yet, nothing given up yet
@@ -122,7 +140,7 @@ def test_a_command_that_cannot_be_sent_in_time_fails_as_busy_before_its_timeout(
 
 
 def test_a_full_queue_refuses_at_once_as_busy() -> None:
-    pacer, link, _clock = make(size=5)
+    pacer, _link, _clock = make(size=5)
     outcome = results([pacer.publish(msg(i)) for i in range(WINDOW + 6)])
     assert len(outcome) == 1 and isinstance(outcome[0], GatewayBusyError)
     assert "5 GC commands are already waiting" in str(outcome[0])
