@@ -462,7 +462,14 @@ class Lab:
 
     def gateway_usage(self) -> tuple[float, float]:
         """(RSS in bytes, CPU seconds) of the gateway process."""
-        pid = self.gateway.pid
+        return self.usage(self.gateway.pid)
+
+    def sim_cpu(self) -> float:
+        return self.usage(self.procs[0].pid)[1]
+
+    @staticmethod
+    def usage(pid: int) -> tuple[float, float]:
+        """(RSS in bytes, CPU seconds) of process ``pid``."""
         status = Path(f"/proc/{pid}/status").read_text()
         rss = next(int(line.split()[1]) * 1024 for line in status.splitlines()
                    if line.startswith("VmRSS:"))
@@ -511,18 +518,27 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
     rss0, _ = lab.gateway_usage()  # before any service: the sessions count per agent
     await bench.connect()
     await bench.probe()
+    _, gw_storm0 = lab.gateway_usage()
+    sim_storm0, own_storm0 = lab.sim_cpu(), time.process_time()
     storm_s = await bench.storm()
-    rss1, _ = lab.gateway_usage()
+    rss1, gw_storm = lab.gateway_usage()
+    storm_cpu = {"gateway": round(gw_storm - gw_storm0, 2),
+                 "simulator": round(lab.sim_cpu() - sim_storm0, 2),
+                 "bench": round(time.process_time() - own_storm0, 2)}
     print(f"storm: {bench.logged_in}/{len(bench.agents)} logged in in {storm_s:.1f} s, "
           f"{bench.storm_failed} refused", flush=True)
     await bench.ready_all()
     storm_latency = list(bench.stats.latency.pop("LogIn", []))
     bench.stats.latency.clear()
     _, cpu0 = lab.gateway_usage()
+    sim0, own0, wall0 = lab.sim_cpu(), time.process_time(), time.perf_counter()
     released0 = bench.stats.calls_released
     await place_calls(lab, args.calls_per_second, args.duration)
     await asyncio.sleep(args.drain)
     _, cpu1 = lab.gateway_usage()
+    wall = time.perf_counter() - wall0
+    busy = {"gateway": (cpu1 - cpu0) / wall, "simulator": (lab.sim_cpu() - sim0) / wall,
+            "bench": (time.process_time() - own0) / wall}
     calls = bench.stats.calls_released - released0
     lost = Counter(cmd for a in bench.agents for cmd in a.waiting)
     pairs = {cmd: {"n": len(v), "p50_ms": percentile(v, 0.5) * 1e3,
@@ -546,6 +562,8 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
         "rss_per_agent_kb": round((rss1 - rss0) / max(1, bench.logged_in) / 1024, 1),
         "cpu_s_per_call": round((cpu1 - cpu0) / calls, 5) if calls else None,
         "gc_queue_depth": lab.queue_depth(),
+        "cpu_share_steady": {k: round(v, 2) for k, v in busy.items()},
+        "storm_cpu_s": storm_cpu,
     }
 
 
@@ -559,7 +577,7 @@ def print_report(r: dict[str, Any]) -> None:
               f"{v['max_ms']:>9.2f}")
     for key in ("calls_placed", "calls_released", "holds", "transfers", "wrap_ups",
                 "events_lost", "refused", "rpc_errors", "rss_per_agent_kb", "cpu_s_per_call",
-                "gc_queue_depth"):
+                "gc_queue_depth", "storm_cpu_s", "cpu_share_steady"):
         print(f"{key}: {r[key]}")
 
 

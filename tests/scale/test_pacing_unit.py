@@ -62,7 +62,7 @@ def results(ds: list[Deferred[None]]) -> list[Any]:
     return out
 
 
-def make(size: int = 1000, timeout: float = 10.0) -> tuple[Pacer, ScriptedLink, Clock]:
+def make(size: int = 100_000, timeout: float = 10.0) -> tuple[Pacer, ScriptedLink, Clock]:
     link, clock = ScriptedLink(), Clock()
     return Pacer(link, clock, size=size, timeout=timeout), link, clock  # type: ignore[arg-type]
 
