@@ -107,6 +107,7 @@ class ModelBase:
         self.ring_timeout, self.answer_delay = ring_timeout, answer_delay
         self.decrypt = decrypt
         self.agents = {a.id: SimAgent(a) for a in data.agents.values()}
+        self.ready: dict[str, SimAgent] = {}
         self.dialogs: dict[str, Dialog] = {}
         self.next_dialog = 16_800_000 + (seed % 1000) * 1000
         self.in_service = True
@@ -171,6 +172,11 @@ class ModelBase:
                   reason_id: int = -1) -> None:
         a.state, a.reason_code, a.reason_label, a.reason_id = state, code, label, reason_id
         a.state_time = self.now()
+        # READY agents in the order they became READY: the longest-waiting one is the
+        # first, found without looking at every agent (dialogs.place_inbound).
+        self.ready.pop(a.cfg.id, None)
+        if state == AgentState.READY:
+            self.ready[a.cfg.id] = a
         self.publish_state(a)
 
     def call_fields(self, d: Dialog, agent_id: str) -> dict[str, FieldValue]:
