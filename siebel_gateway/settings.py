@@ -60,7 +60,7 @@ class GatewaySettings:
     ca_certificates: str = ""
     broker_heartbeat_ms: int = 1000
     #: GC commands waiting in the gateway for the broker (adapters/pacing.py).
-    pacing_queue_size: int = 20_000
+    pacing_queue_size: int = 100_000
     queue: str = "Connector1"
     client_destination: str = "siebel-gateway"
     dialect: str = ""

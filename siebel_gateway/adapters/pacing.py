@@ -49,9 +49,9 @@ __all__ = ["MARGIN", "WINDOW", "GatewayBusyError", "Pacer"]
 
 log = Logger(namespace="siebel_gateway")
 
-#: SENDs awaiting their receipt at any time.  Receipts of persistent messages wait for the
-#: broker's store: with 64 a 1,000-agent storm took 7.3 s and the pacer was receipt-bound
-#: (~1,100 messages/s); with 1,000, 4.4 s (docs/performance.md).
+#: SENDs awaiting their receipt at any time.  With 64 a 1,000-agent storm took 7.3 s and
+#: the pacer was receipt-bound (~1,100 messages/s on the loaded machine); with 1,000, 4.4 s
+#: (docs/performance.md).
 WINDOW = 1000
 #: A command still queued this long before its CommandTimeoutSeconds ends fails as busy.
 MARGIN = 0.25
