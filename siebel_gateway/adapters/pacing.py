@@ -16,10 +16,12 @@ refusing (50 ms doubling to 1 s) and resets at the next receipt.
   receives a command Siebel was told had failed.
 * The gateway's own Hello/Beat (``ref.owner == "gateway"``) jump the queue: a storm must
   not make the GC look dead.
-* One owner's messages (an agent service's commands, a simulated agent's events) keep their
-  order: an owner has at most one SEND unanswered, and its next waits for that receipt.
-  Without this a refused Connect retried after the accepted Login behind it reached the GC
-  out of order and the login was lost.  Different owners share the window.
+* One owner's messages (an agent service's commands: ``ref.owner``) keep their order: an
+  owner has at most one SEND unanswered, and its next waits for that receipt.  Without this
+  a refused Connect retried after the accepted Login behind it reached the GC out of order
+  and the login was lost.  Different owners share the window.  Messages without an owner
+  (the simulator's events) keep one global order, except that while a full broker refuses,
+  a retried message can land behind a later one.
 * A lost link fails what is queued or unanswered with ``LinkDownError`` (the core refuses
   every pending command on the loss anyway).
 * A link without receipts (the in-memory link) is paced by its publish Deferreds alone.

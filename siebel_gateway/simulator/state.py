@@ -29,7 +29,6 @@ MAX_CONFERENCE = 4
 class Emit:
     destination: str  # client destination name (the topic is made by the runner)
     text: str
-    agent: str = ""  # whose event: the runner keeps each agent's events in order
 
 
 Output = Emit | StartTimer | CancelTimer
@@ -130,8 +129,7 @@ class ModelBase:
     def emit(self, destination: str, event: str, agent_id: str,
              values: dict[str, FieldValue]) -> None:
         if destination and (self.in_service or event in ("OUT_OF_SERVICE", "IN_SERVICE")):
-            self.out.append(Emit(destination, self.codec.encode_event(event, agent_id, values),
-                                 agent_id))
+            self.out.append(Emit(destination, self.codec.encode_event(event, agent_id, values)))
 
     def take(self) -> list[Output]:
         out, self.out = self.out, []
