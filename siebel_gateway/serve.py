@@ -306,7 +306,12 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
         service: GatewayService = DuplexService(cast(Any, core), links, reactor,
                                                 max_line=settings.max_line, tap=tap)
     else:
-        service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap)
+        from .adapters.pacing import Pacer
+
+        pacer = Pacer(link, reactor, size=settings.pacing_queue_size,
+                      timeout=settings.command_timeout)
+        service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap,
+                                 pacer=pacer)
     factory = ScsServerFactory(service, ScsLimits(
         max_connections=settings.max_connections, idle_timeout=settings.idle_timeout,
         output_pause=settings.output_pause_bytes, output_close=settings.output_close_bytes,

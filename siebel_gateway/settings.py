@@ -3,7 +3,8 @@
     [Server]            Listen, TlsCertificate, TlsKey, MaxLineBytes, TlsClientCa,
                         AuthTokenFile, AuthTokenEnv, MaxConnections, IdleTimeoutSeconds,
                         OutputPauseBytes, OutputCloseBytes, ResumeGraceSeconds
-    [Broker]            Url, Url2, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs
+    [Broker]            Url, Url2, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs,
+                        PacingQueueSize
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
                         CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds,
                         Mode, MissedHeartbeats, FailBack
@@ -34,7 +35,7 @@ _SECTIONS = {
                "AuthTokenFile", "AuthTokenEnv", "MaxConnections", "IdleTimeoutSeconds",
                "OutputPauseBytes", "OutputCloseBytes", "ResumeGraceSeconds"),
     "Broker": ("Url", "Url2", "User", "PasswordEnv", "PasswordFile", "CaCertificates",
-               "HeartbeatMs"),
+               "HeartbeatMs", "PacingQueueSize"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
                          "CommandTimeoutSeconds", "HeartbeatSeconds",
                          "ClockSkewWarningSeconds", "Mode", "MissedHeartbeats", "FailBack"),
@@ -71,6 +72,8 @@ class GatewaySettings:
     broker_password_file: str = ""
     ca_certificates: str = ""
     broker_heartbeat_ms: int = 1000
+    #: GC commands waiting in the gateway for the broker (adapters/pacing.py).
+    pacing_queue_size: int = 100_000
     queue: str = "Connector1"
     #: Every GC named by ``Queue`` (one: simplex; two: duplex), the first is ``queue``.
     queues: tuple[str, ...] = ("Connector1",)
@@ -170,6 +173,7 @@ _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("Server", "OutputCloseBytes"): ("output_close_bytes", int, 4096, 1 << 40),
     ("Server", "ResumeGraceSeconds"): ("resume_grace", float, 0, 86_400),
     ("Broker", "HeartbeatMs"): ("broker_heartbeat_ms", int, 0, 600_000),
+    ("Broker", "PacingQueueSize"): ("pacing_queue_size", int, 1, 10_000_000),
     ("GenericConnector", "CommandExpirySeconds"): ("command_expiry", float, 0, 86_400),
     ("GenericConnector", "CommandTimeoutSeconds"): ("command_timeout", float, 0.1, 3_600),
     ("GenericConnector", "HeartbeatSeconds"): ("heartbeat", float, 1, 3_600),

@@ -20,7 +20,12 @@ channel manager would (docs/scs-protocol.md):
 Printed (and written as JSON with ``--json``): storm time and failures; p50 / p99 / max of
 every command -> event pair by command; events lost (a command accepted whose event never
 came); refusals by code; gateway RSS per logged-in agent; gateway CPU seconds per call; the
-GC queue's depth at the end (browsed, not consumed).  Figures go to docs/performance.md.
+GC queue's depth at the end (browsed, not consumed); CPU seconds of the gateway, the
+simulator and this client during the storm, and their share of a core in the steady phase
+(this client is one asyncio process: at 10,000 agents check it is not the bottleneck).
+``--profile DIR`` runs the gateway and the simulator under cProfile.  A LogIn refused after
+it was accepted (``HandleError``: no answer, gateway busy) counts as a refusal.  Figures go
+to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -102,6 +107,8 @@ class Agent:
     state: str = "LOGGED_OUT"
     #: command name -> time sent, while its event is awaited
     waiting: dict[str, float] = field(default_factory=dict)
+    #: cmdTrackId -> command name, until its result or HandleError
+    tracks: dict[str, str] = field(default_factory=dict)
     talking: int = 0
     consulting: bool = False
 
@@ -154,7 +161,9 @@ class Connection:
             agent = self.by_service.get(p.get("service", ""))
             if agent is None:
                 continue
-            if msg["method"] == "HandleEvent":
+            if msg["method"] == "HandleError":  # a command refused after it was accepted
+                self.bench.on_handle_error(agent, p.get("cmdTrackId", ""), p.get("error", ""))
+            elif msg["method"] == "HandleEvent":
                 self.bench.on_event(agent, p["name"], p["fields"])
                 if p.get("notifyWhenDone"):
                     self.send("NotifyEventHandlingFinished", service=agent.service,
@@ -181,19 +190,35 @@ class Bench:
         if name in ANSWERED_BY:
             agent.waiting[name] = now
         self.stats.sent[name] += 1
-        fut = agent.conn.send("InvokeCommand", service=agent.service, cmdTrackId=str(
-            self.stats.sent.total()), name=name, stringParam="",
+        track = str(self.stats.sent.total())
+        agent.tracks[track] = name
+        if len(agent.tracks) > 64:  # answered long ago: keep the map small
+            agent.tracks.pop(next(iter(agent.tracks)))
+        fut = agent.conn.send("InvokeCommand", service=agent.service, cmdTrackId=track,
+                              name=name, stringParam="",
             params=[[k, v] for k, v in params.items()])
         fut.add_done_callback(lambda f: self.on_result(agent, name, f.result()))
+
+    def on_handle_error(self, agent: Agent, track: str, text: str) -> None:
+        name = agent.tracks.pop(track, "")
+        if not name:
+            return
+        kind = ("busy" if "busy" in text else "no-answer" if "did not answer" in text
+                else "other")
+        self.refused_after(agent, name, f"{name}:HandleError:{kind}")
 
     def on_result(self, agent: Agent, name: str, result: dict[str, Any]) -> None:
         code = result.get("code")
         if code == 0:
             return
-        agent.waiting.pop(name, None)
         if code == -1:
             self.stats.rpc_errors += 1
-        self.stats.refused[f"{name}:{code}"] += 1
+        self.refused_after(agent, name, f"{name}:{code}")
+
+    def refused_after(self, agent: Agent, name: str, why: str) -> None:
+        if agent.waiting.pop(name, None) is None and name in ANSWERED_BY:
+            return  # its event came first (or a second report of the same refusal)
+        self.stats.refused[why] += 1
         if name == "LogIn":
             self.storm_failed += 1
             self.check_storm()
@@ -390,6 +415,7 @@ class Lab:
                        f'[Broker]\nUrl = "failover:(stomp://{host}:{port})"\n'
                        f'[GenericConnector]\nQueue = "{self.queue}"\n'
                        f'ClientDestination = "gw.{self.queue}"\n'
+                       f'CommandTimeoutSeconds = "{self.args.command_timeout:g}"\n'
                        f'[Security]\nSecurePasswordKeyFile = "{key}"\n')
         self.spawn("sim", ["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue",
                            self.queue, "--flavour", self.args.flavour, "--users", str(users),
@@ -410,7 +436,10 @@ class Lab:
                 time.sleep(0.1)
 
     def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
-        p = subprocess.Popen([sys.executable, "-m", "siebel_gateway.cli", *argv], cwd=ROOT,
+        prof = (["-m", "cProfile", "-o", str(self.args.profile.resolve() / f"{name}.prof")]
+                if self.args.profile else [])
+        p = subprocess.Popen([sys.executable, *prof, "-m", "siebel_gateway.cli", *argv],
+                             cwd=ROOT,
                              stdout=subprocess.DEVNULL,
                              stderr=(self.work / f"{name}.log").open("wb"))
         self.procs.append(p)
@@ -439,7 +468,14 @@ class Lab:
 
     def gateway_usage(self) -> tuple[float, float]:
         """(RSS in bytes, CPU seconds) of the gateway process."""
-        pid = self.gateway.pid
+        return self.usage(self.gateway.pid)
+
+    def sim_cpu(self) -> float:
+        return self.usage(self.procs[0].pid)[1]
+
+    @staticmethod
+    def usage(pid: int) -> tuple[float, float]:
+        """(RSS in bytes, CPU seconds) of process ``pid``."""
         status = Path(f"/proc/{pid}/status").read_text()
         rss = next(int(line.split()[1]) * 1024 for line in status.splitlines()
                    if line.startswith("VmRSS:"))
@@ -485,21 +521,30 @@ async def place_calls(lab: Lab, rate: float, duration: float) -> None:
 
 async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
     bench = Bench(args, port)
+    rss0, _ = lab.gateway_usage()  # before any service: the sessions count per agent
     await bench.connect()
     await bench.probe()
-    rss0, _ = lab.gateway_usage()
+    _, gw_storm0 = lab.gateway_usage()
+    sim_storm0, own_storm0 = lab.sim_cpu(), time.process_time()
     storm_s = await bench.storm()
-    rss1, _ = lab.gateway_usage()
+    rss1, gw_storm = lab.gateway_usage()
+    storm_cpu = {"gateway": round(gw_storm - gw_storm0, 2),
+                 "simulator": round(lab.sim_cpu() - sim_storm0, 2),
+                 "bench": round(time.process_time() - own_storm0, 2)}
     print(f"storm: {bench.logged_in}/{len(bench.agents)} logged in in {storm_s:.1f} s, "
           f"{bench.storm_failed} refused", flush=True)
     await bench.ready_all()
     storm_latency = list(bench.stats.latency.pop("LogIn", []))
     bench.stats.latency.clear()
     _, cpu0 = lab.gateway_usage()
+    sim0, own0, wall0 = lab.sim_cpu(), time.process_time(), time.perf_counter()
     released0 = bench.stats.calls_released
     await place_calls(lab, args.calls_per_second, args.duration)
     await asyncio.sleep(args.drain)
     _, cpu1 = lab.gateway_usage()
+    wall = time.perf_counter() - wall0
+    busy = {"gateway": (cpu1 - cpu0) / wall, "simulator": (lab.sim_cpu() - sim0) / wall,
+            "bench": (time.process_time() - own0) / wall}
     calls = bench.stats.calls_released - released0
     lost = Counter(cmd for a in bench.agents for cmd in a.waiting)
     pairs = {cmd: {"n": len(v), "p50_ms": percentile(v, 0.5) * 1e3,
@@ -512,6 +557,7 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
                                   "max_ms": max(storm_latency) * 1e3}
     return {
         "agents": args.agents, "connections": args.connections,
+        "command_timeout_s": args.command_timeout,
         "calls_per_second": args.calls_per_second, "duration_s": args.duration,
         "storm_s": round(storm_s, 2), "logged_in": bench.logged_in,
         "storm_failed": bench.storm_failed, "pairs": pairs,
@@ -523,6 +569,8 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
         "rss_per_agent_kb": round((rss1 - rss0) / max(1, bench.logged_in) / 1024, 1),
         "cpu_s_per_call": round((cpu1 - cpu0) / calls, 5) if calls else None,
         "gc_queue_depth": lab.queue_depth(),
+        "cpu_share_steady": {k: round(v, 2) for k, v in busy.items()},
+        "storm_cpu_s": storm_cpu,
     }
 
 
@@ -536,7 +584,7 @@ def print_report(r: dict[str, Any]) -> None:
               f"{v['max_ms']:>9.2f}")
     for key in ("calls_placed", "calls_released", "holds", "transfers", "wrap_ups",
                 "events_lost", "refused", "rpc_errors", "rss_per_agent_kb", "cpu_s_per_call",
-                "gc_queue_depth"):
+                "gc_queue_depth", "storm_cpu_s", "cpu_share_steady"):
         print(f"{key}: {r[key]}")
 
 
@@ -554,15 +602,23 @@ def main() -> int:
     ap.add_argument("--wrap-up-share", type=float, default=0.3,
                     help="share of agents whose Finesse settings require wrap-up")
     ap.add_argument("--flavour", choices=("ucce", "uccx"), default="ucce")
+    ap.add_argument("--command-timeout", type=float, default=10.0,
+                    help="the gateway's CommandTimeoutSeconds (shipped default 10); a larger "
+                         "one shows how long a storm takes when no login times out")
     ap.add_argument("--broker", metavar="HOST:PORT", help="join this ActiveMQ (STOMP)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path, metavar="FILE")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="keep logs and config here")
+    ap.add_argument("--profile", type=Path, metavar="DIR",
+                    help="run the gateway and the simulator under cProfile; gw.prof and "
+                         "sim.prof are written here when they stop")
     args = ap.parse_args()
     if args.agents < 1 or args.connections < 1 or args.agents < args.connections:
         ap.error("--agents and --connections must be >= 1, and agents >= connections")
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-scale-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.profile:
+        args.profile.mkdir(parents=True, exist_ok=True)
     lab = Lab(args, work)
     try:
         port = lab.start()

@@ -25,6 +25,7 @@ from ..core.scs_wire import Request, WireError, encode
 from ..logtext import RateLimit, emit_log
 from ..ports import Clock
 from .link import BrokerLink, LinkStatus
+from .pacing import Pacer
 from .scs_server import ScsLimits, ScsProtocol, ScsServerFactory
 
 __all__ = ["GatewayService", "NoTrace", "ScsLimits", "ScsProtocol", "ScsServerFactory",
@@ -76,8 +77,10 @@ class NoTrace:
 class GatewayService:
     def __init__(self, core: GatewayCore, link: BrokerLink, clock: Clock, *,
                  wall: Callable[[], float] = time.time, max_line: int = 1 << 20,
-                 tap: TraceTap | None = None) -> None:
+                 tap: TraceTap | None = None, pacer: Pacer | None = None) -> None:
         self.core, self.link, self.clock, self.wall = core, link, clock, wall
+        #: GC commands go through the pacing queue when there is one (adapters/pacing.py).
+        self.pacer = pacer
         self.max_line = max_line
         self.tap: TraceTap = tap or NoTrace()
         self.connections: dict[int, ScsProtocol] = {}
@@ -85,6 +88,12 @@ class GatewayService:
         #: Warnings a peer can repeat (a flood of refused GC events) are rate-limited.
         self.log_limit = RateLimit(clock=clock.seconds)
         self._next_connection = 0
+        # Transports written while a batch of inputs is handled, sent once at its end
+        # (one send per connection per batch instead of one per input; a login storm made
+        # 17,000 sends of 0.6 ms each under load, docs/performance.md).
+        self._unsent: dict[Any, None] = {}
+        self._batch = 0
+        self._flush_call: Any = None
         link.subscribe(core.codec.event_destination, self.on_broker_message)
         link.on_status(self.on_link_status)
 
@@ -113,18 +122,38 @@ class GatewayService:
         self.execute(self.core.connection_lost(connection, now), now)
 
     def line_items(self, connection: int, items: list[Request | WireError]) -> None:
-        for item in items:
-            now = self.wall()
-            self.tap.scs_in(connection, item, now)
-            # A new driver's ResumeDriverInstance token: the core has no randomness of its own.
-            entropy = secrets.token_urlsafe(24) if isinstance(item, Request) \
-                and item.method == "CreateISCDriverInstance" else ""
-            self.execute(self.core.request(connection, item, now, entropy=entropy), now)
+        self._batch += 1
+        try:
+            for item in items:
+                now = self.wall()
+                self.tap.scs_in(connection, item, now)
+                # A new driver's ResumeDriverInstance token: the core has no randomness of
+                # its own.
+                entropy = secrets.token_urlsafe(24) if isinstance(item, Request) \
+                    and item.method == "CreateISCDriverInstance" else ""
+                self.execute(self.core.request(connection, item, now, entropy=entropy), now)
+        finally:
+            self._batch -= 1
+        self._send_written()
 
     def on_broker_message(self, message: BrokerMessage) -> None:
         now = self.wall()
         self.tap.gc_in(message, now)
-        self.execute(self.core.broker_message(message, now), now)
+        self._batch += 1
+        try:
+            self.execute(self.core.broker_message(message, now), now)
+        finally:
+            self._batch -= 1
+        # Messages arrive in batches (one reactor wake-up per batch, stomp_link._Batches):
+        # a call for "now" runs right after the batch, in the same reactor turn.
+        if self._unsent and self._flush_call is None:
+            self._flush_call = self.clock.callLater(0, self._send_written)
+
+    def _send_written(self) -> None:
+        self._flush_call = None
+        unsent, self._unsent = self._unsent, {}
+        for transport in unsent:
+            send_now(transport)
 
     def on_link_status(self, status: LinkStatus) -> None:
         now = self.wall()
@@ -165,6 +194,9 @@ class GatewayService:
                 self._cancel(e.key)
             elif isinstance(e, Log):
                 emit_log(log, e.level, e.text, e.fields, self.log_limit)
+        if self._batch:
+            self._unsent.update(dict.fromkeys(written))
+            return
         for transport in written:
             send_now(transport)
 
@@ -172,7 +204,10 @@ class GatewayService:
         def failed(f: Failure) -> None:
             self.clock.callLater(0, self._publish_failed, e.ref, f.getErrorMessage())
 
-        self.link.publish(e.message).addErrback(failed)
+        if self.pacer is not None:
+            self.pacer.publish(e.message, e.ref).addErrback(failed)
+        else:
+            self.link.publish(e.message).addErrback(failed)
 
     def _cancel(self, key: Key) -> None:
         call = self.timers.pop(key, None)

@@ -89,8 +89,16 @@ class _Listener(stomp.ConnectionListener):  # type: ignore[misc]
     def on_message(self, frame: Any) -> None:
         self.link._enqueue(self.generation, frame.headers, frame.body)
 
+    def on_receipt(self, frame: Any) -> None:
+        self.link._answers.put((self.generation, frame.headers.get("receipt-id", ""), None))
+
     def on_error(self, frame: Any) -> None:
         message = frame.headers.get("message", "")
+        receipt = frame.headers.get("receipt-id")
+        if receipt and self.link._answer_handlers:  # a refused SEND the pacer will retry
+            self.link._answers.put((self.generation, receipt,
+                                    message or str(frame.body or "").strip()[:500]))
+            return
         self.refused = self.refused or message or str(frame.body or "").strip()[:500]
         self.link._reactor.callFromThread(self.link._broker_error, self.generation,
                                           message, frame.body)
@@ -143,6 +151,9 @@ class StompLink:
         self._subs: list[tuple[str, MessageHandler]] = []
         self._status: list[StatusHandler] = []
         self._error_handlers: list[Callable[[str], None]] = []
+        self._answer_handlers: list[Callable[[str, str | None], None]] = []
+        self._answers: _Batches[tuple[int, str, str | None]] = _Batches(reactor,
+                                                                        self._answered)
         self._conn: Any = None
         self._generation = 0
         self._up = False
@@ -169,6 +180,11 @@ class StompLink:
 
     def on_status(self, handler: StatusHandler) -> None:
         self._status.append(handler)
+
+    def on_answer(self, handler: Callable[[str, str | None], None]) -> None:
+        """The broker's answer to a SEND with a ``receipt`` header: ``(receipt, None)`` when
+        it took the message, ``(receipt, reason)`` when it refused it (adapters/pacing.py)."""
+        self._answer_handlers.append(handler)
 
     def on_broker_error(self, handler: Callable[[str], None]) -> None:
         """ERROR frames (e.g. a SEND refused because the broker is full)."""
@@ -379,6 +395,18 @@ class StompLink:
         self._attempt += 1
         log.info("broker link: {reason}; retrying in {delay:.2f} s", reason=reason, delay=delay)
         self._retry = self._clock.callLater(delay, self._connect)
+
+    def _answered(self, batch: list[tuple[int, str, str | None]]) -> None:
+        for generation, receipt, error in batch:
+            if generation != self._generation:
+                continue
+            if error is not None:
+                self.broker_errors += 1
+            for handler in list(self._answer_handlers):
+                try:
+                    handler(receipt, error)
+                except Exception:
+                    log.failure("receipt handler failed")
 
     def _broker_error(self, generation: int, message: str, body: str) -> None:
         if generation != self._generation:

@@ -10,7 +10,13 @@ from typing import Any
 
 from .broker_messages import BrokerMessage
 
-__all__ = ["CancelTimer", "Effect", "Key", "Log", "Publish", "StartTimer", "ToScs"]
+__all__ = ["GATEWAY_BUSY", "CancelTimer", "Effect", "Key", "Log", "Publish", "StartTimer",
+           "ToScs"]
+
+#: How a ``publish_failed`` reason starts when the shell's pacing queue could not hand the
+#: command to the broker in time (adapters/pacing.py): the agent is told the gateway is
+#: busy, not that the switch is unreachable.
+GATEWAY_BUSY = "gateway busy: "
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import recover, resync
 from .agent import AgentSession, Pending, Phase
-from .effects import CancelTimer, Key
+from .effects import GATEWAY_BUSY, CancelTimer, Key
 from .scs_messages import HandleEvent, ShowStatusText
 from .scs_wire import ScError
 
@@ -62,7 +62,8 @@ def publish_failed(s: AgentSession, ref: Key, why: str) -> Phase | None:
           gc_command=p.gc_command, why=why)
     if _quiet(s, p):
         return None
-    return s.report(p, s.t("error.network", Command=p.command))
+    busy = why.startswith(GATEWAY_BUSY)
+    return s.report(p, s.t("error.busy" if busy else "error.network", Command=p.command))
 
 
 def notify_finished(s: AgentSession, tracking_id: str) -> tuple[int, str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..gc.codec import GcCodec
 from . import machine, recover
-from .agent import AgentSession
+from .agent import AgentSession, Phase
 from .driver import DriverConfigError, DriverSettings, parse_driver_params, service_values
 from .effects import CancelTimer, Effect, Log, StartTimer, ToScs
 from .reattach import DETACHED, PROTOCOL, grace_key, resync_service, tokens_match
@@ -92,6 +92,9 @@ class ScsSide:
         self.drivers: dict[str, DriverInstance] = {}
         self.services: dict[str, AgentSession] = {}
         self.agents: dict[str, AgentSession] = {}
+        #: Services that entered AWAIT_SERVICE (a LogIn's Hello) since the last GC system
+        #: event: the only ones an IN_SERVICE answer is for (gateway._system).
+        self._awaiting: dict[str, AgentSession] = {}
         self.link_up = False
         self.gc_in_service = False
         self._counter = 0
@@ -153,6 +156,8 @@ class ScsSide:
         for s in sessions:
             if s.handle in self.services:
                 out.extend(s.take())
+                if s.phase is Phase.AWAIT_SERVICE:
+                    self._awaiting[s.handle] = s
         return out
 
     @staticmethod

@@ -18,6 +18,7 @@ empty is ``""`` / ``()``).  ``encode_event(..., catalogue_only=True)`` writes th
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -268,8 +269,13 @@ class GcCodec:
 
 def _match(template: str, text: str) -> dict[str, str] | None:
     """Invert a ``{Name}`` template; placeholders never contain delimiters."""
-    pattern = "".join(
-        f"(?P<{part}>[^,#|]*)" if i % 2 else re.escape(part)
-        for i, part in enumerate(_PLACEHOLDER.split(template)))
-    m = re.fullmatch(pattern, text)
+    m = _template_pattern(template).fullmatch(text)
     return m.groupdict() if m else None
+
+
+@functools.lru_cache(maxsize=256)
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """Compiled once per template (building it was ~7 % of the simulator's CPU under load)."""
+    return re.compile("".join(
+        f"(?P<{part}>[^,#|]*)" if i % 2 else re.escape(part)
+        for i, part in enumerate(_PLACEHOLDER.split(template))))

@@ -137,6 +137,7 @@ class CoreGlue:
             by_state[key] = by_state.get(key, 0) + 1
         link = self.tap.link_state
         gc = self.tap.gc_state
+        pacer = self.service.pacer
         return StatusView(
             version=__version__, started_at=self.started_at, now=self.now(),
             scs_listening=bool(getattr(self.listening, "connected", False)),
@@ -145,7 +146,9 @@ class CoreGlue:
                           link.reconnects),
             gcs=self._gcs(gc.since),
             agents_by_state=by_state, sessions=len(self.core.services),
-            errors=tuple(self.tap.errors)[-20:], admin=self.admin)
+            errors=tuple(self.tap.errors)[-20:], admin=self.admin,
+            pacing_queue_depth=pacer.depth if pacer is not None else 0,
+            pacing_counts=dict(pacer.counters) if pacer is not None else {})
 
     def _gcs(self, since: float | None) -> tuple[GcView, ...]:
         """One view per GC: the single GC as before, or each GC of a duplex gateway."""

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from .views import MonitorSource
@@ -104,6 +104,16 @@ class _PresentCollector(Collector):
         yield GaugeMetricFamily(f"{P}reactor_lag_seconds", "how late the last monitor tick "
                                 "ran (a busy or blocked reactor shows here)",
                                 value=self.metrics.reactor_lag)
+        yield GaugeMetricFamily(f"{P}pacing_queue_depth", "GC commands waiting in the "
+                                "gateway's pacing queue for the broker to take them",
+                                value=s.pacing_queue_depth)
+        paced = CounterMetricFamily(f"{P}pacing_commands", "GC commands through the pacing "
+                                    "queue: sent, refused_by_broker (tried again), busy "
+                                    "(refused to the agent as 'gateway busy')",
+                                    labels=["outcome"])
+        for outcome, n in sorted(s.pacing_counts.items()):
+            paced.add_metric([outcome], n)
+        yield paced
         yield GaugeMetricFamily(f"{P}uptime_seconds", "seconds since the gateway started",
                                 value=max(0.0, s.now - s.started_at))
         if self.extra is not None:

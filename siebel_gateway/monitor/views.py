@@ -150,6 +150,10 @@ class StatusView:
     sessions: int = 0
     errors: tuple[ErrorView, ...] = ()
     admin: bool = False
+    #: GC commands waiting in the gateway's pacing queue (adapters/pacing.py), and the
+    #: pacer's counters: sent, refused_by_broker (retried), busy (refused to the agent).
+    pacing_queue_depth: int = 0
+    pacing_counts: Mapping[str, int] = field(default_factory=dict)
 
     def checks(self) -> dict[str, str]:
         """Failing readiness conditions, by name ("" = none failing)."""

@@ -14,7 +14,18 @@ class AgentRules(ModelBase):
 
     def cmd_Connect(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
         a = self.agent(agent_id)
-        a.destination = v["ClientDestination"]
+        new = v["ClientDestination"]
+        if a.destination and a.destination != new and a.state != AgentState.LOGOUT:
+            # Signed in through another gateway: the last sign-in wins, and the gateway
+            # that had the agent hears it signed out, so two sessions never share one
+            # agent's events (docs/operations.md "Several gateway processes").
+            self.emit(a.destination, "State", a.cfg.id, {
+                "State": AgentState.LOGOUT, "ReasonCode": -1,
+                "ReasonLabel": "signed in through another gateway",
+                "PendingState": AgentState.NONE,
+                "StateChangeTime": self.iso(), "FullName": a.cfg.full_name,
+                "ReasonCodeId": -1, "Extension": a.extension})
+        a.destination = new
         self.destinations.add(a.destination)
 
     def cmd_Login(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802

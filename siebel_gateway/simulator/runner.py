@@ -18,6 +18,7 @@ from typing import Any
 from twisted.logger import Logger
 
 from ..adapters.link import BrokerLink
+from ..adapters.pacing import Pacer
 from ..core.broker_messages import BrokerMessage
 from ..gc.codec import GcCodec, GcDecodeError
 from ..ports import Clock
@@ -44,6 +45,9 @@ class SimulatorRunner:
         self.expired_commands = 0
         self.generated_calls = 0
         self._generator: Any = None
+        # Events go through the same pacing as the gateway's commands: a broker at its
+        # memory limit refuses SENDs, and a refused event must be sent again, not lost.
+        self.pacer = Pacer(link, clock, size=1_000_000, timeout=60.0)
         for q in self.queues:
             destination = codec.dialect.command_destination.format(
                 Queue=q, ClientDestination=codec.client_destination)
@@ -161,7 +165,10 @@ class SimulatorRunner:
                                    headers={"gcTimestamp": stamp}))
 
     def publish(self, message: BrokerMessage) -> None:
-        d = self.link.publish(message)
+        # No owner: the events keep the one order the model made them in (a GC publishes in
+        # order; ordering per agent let one agent's event overtake another's).  Only while a
+        # full broker refuses can a retried event land behind a later one.
+        d = self.pacer.publish(message)
         d.addErrback(lambda f: log.error("simulator could not publish to {dest}: {why}",
                                          dest=message.destination, why=f.getErrorMessage()))
 

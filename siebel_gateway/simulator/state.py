@@ -110,6 +110,7 @@ class ModelBase:
         #: Send only the public catalogue's event fields (a GC written from it alone).
         self.catalogue_only = catalogue_only
         self.agents = {a.id: SimAgent(a) for a in data.agents.values()}
+        self.ready: dict[str, SimAgent] = {}
         self.dialogs: dict[str, Dialog] = {}
         self.next_dialog = 16_800_000 + (seed % 1000) * 1000
         self.in_service = True
@@ -174,6 +175,11 @@ class ModelBase:
                   reason_id: int = -1) -> None:
         a.state, a.reason_code, a.reason_label, a.reason_id = state, code, label, reason_id
         a.state_time = self.now()
+        # READY agents in the order they became READY: the longest-waiting one is the
+        # first, found without looking at every agent (dialogs.place_inbound).
+        self.ready.pop(a.cfg.id, None)
+        if state == AgentState.READY:
+            self.ready[a.cfg.id] = a
         self.publish_state(a)
 
     def call_fields(self, d: Dialog, agent_id: str) -> dict[str, FieldValue]:

@@ -81,6 +81,10 @@ def test_a_command_moves_the_metrics_and_the_agent_views(gw: Gateway) -> None:
     assert ("siebel_gateway_reactor_lag_seconds", ()) in after
     assert ("siebel_gateway_publish_failures_total", ()) in after
     assert ("siebel_gateway_broker_reconnects_total", ()) in after
+    # every GC command went through the pacing queue, none waits now
+    sent = ("siebel_gateway_pacing_commands_total", (("outcome", "sent"),))
+    assert after[sent] > before[sent]
+    assert after[("siebel_gateway_pacing_queue_depth", ())] == 0
     # a refused command is counted as refused
     refused = ("siebel_gateway_commands_total", (("command", "AnswerCall"),
                                                  ("result", "refused")))
