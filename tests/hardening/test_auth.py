@@ -53,7 +53,7 @@ def test_a_token_is_asked_before_anything_else(tmp_path: Path) -> None:
             s.sendall(_request(2, "Authenticate", token=TOKEN) + _request(3, "APIVersion"))
             assert _lines(s, 2) == [
                 {"jsonrpc": "2.0", "id": 2, "result": {"code": 0}},
-                {"jsonrpc": "2.0", "id": 3, "result": {"code": 0, "version": 2}}]
+                {"jsonrpc": "2.0", "id": 3, "result": {"code": 0, "version": 2, "protocol": "1.1"}}]
         with socket.create_connection(("127.0.0.1", served.port), timeout=10) as s:
             s.sendall(_request(7, "Authenticate", token=TOKEN[:-1] + "x")
                       + _request(8, "APIVersion"))

@@ -172,7 +172,7 @@ def test_every_scs_line_gets_exactly_one_well_formed_answer(
             assert msg["error"]["code"] != -32603, msg
     assert not transport.disconnecting
     transport.clear()
-    assert client.call("APIVersion") == {"code": 0, "version": 2}
+    assert client.call("APIVersion") == {"code": 0, "version": 2, "protocol": "1.1"}
     assert rig.model.agents["1001"].state != "LOGOUT"
 
 
@@ -229,5 +229,5 @@ def test_mutated_gc_events_never_break_the_gateway(events: list[BrokerMessage]) 
     for raw in transport.value().splitlines():
         _strict(raw)
     transport.clear()
-    assert agent.client.call("APIVersion") == {"code": 0, "version": 2}
+    assert agent.client.call("APIVersion") == {"code": 0, "version": 2, "protocol": "1.1"}
     assert not transport.disconnecting

@@ -67,7 +67,7 @@ def test_a_client_that_never_reads_is_paused_and_loses_nothing(tmp_path: Path) -
         # buffers ~9 bytes of answer per byte of request)
         assert tail, "the gateway kept reading a client that never reads"
         other = ScsSocketClient("127.0.0.1", served.port)
-        assert other.call("APIVersion") == {"code": 0, "version": 2}
+        assert other.call("APIVersion") == {"code": 0, "version": 2, "protocol": "1.1"}
         other.close()
         answers: list[bytes] = []
         reader = threading.Thread(target=lambda: answers.append(_read_all(greedy)))
@@ -101,7 +101,10 @@ def _agent(port: int, agent: str, extension: str, sock: socket.socket | None = N
 
 def test_past_the_second_bound_the_connection_is_closed_and_its_agent_released(
         tmp_path: Path) -> None:
-    served = start(tmp_path, 'OutputPauseBytes = "4096"\nOutputCloseBytes = "8192"')
+    # ResumeGraceSeconds 0: a lost connection's services are released at once (with the
+    # default grace the driver waits 60 s for a ResumeDriverInstance, protocol v1.1)
+    served = start(tmp_path, 'OutputPauseBytes = "4096"\nOutputCloseBytes = "8192"\n'
+                   'ResumeGraceSeconds = "0"')
     try:
         # agent 1001's connection stops reading; agent 1002 calls it again and again, so
         # events keep coming: once the kernel's socket buffers are full (a few MB on
