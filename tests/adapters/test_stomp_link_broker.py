@@ -25,8 +25,8 @@ from siebel_gateway.adapters.link import LinkDownError, LinkStatus, parse_broker
 from siebel_gateway.adapters.stomp_link import Backoff, StompLink
 from siebel_gateway.core.broker_messages import BrokerMessage
 
+from ..logcapture import gateway_log_lines
 from ..netutil import free_port
-from .logcapture import gateway_log_lines
 
 reactor: Any = _reactor
 pytestmark = pytest.mark.broker
