@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..driver.scs_client import ScsSocketClient
-from ..netutil import free_port
+from ..netutil import free_port, wait_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "def_templates"
@@ -68,20 +68,6 @@ class Gateway:
 
     def client(self) -> ScsSocketClient:
         return ScsSocketClient("127.0.0.1", self.scs_port, timeout=20)
-
-
-def wait_listening(p: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    import socket
-
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            assert p.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"nothing listens on {port}: {log.read_text()}"
-            time.sleep(0.05)
 
 
 @contextmanager
