@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
 
-__all__ = ["free_port"]
+__all__ = ["free_port", "wait_listening"]
 
 
 def free_port() -> int:
@@ -17,3 +21,20 @@ def free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def wait_listening(p: subprocess.Popen[Any], port: int, log: Path | None = None,
+                   timeout: float = 30.0) -> None:
+    """Return once something accepts connections on 127.0.0.1:``port``; fail, with the
+    process's ``log`` when there is one, if ``p`` exits first or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            text = log.read_text() if log is not None and log.exists() else ""
+            assert p.poll() is None, f"the process exited before it listened: {text}"
+            assert time.monotonic() < deadline, \
+                f"nothing listens on {port} after {timeout:g} s: {text}"
+            time.sleep(0.05)

@@ -28,7 +28,16 @@ from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from ..core.scs_wire import LineDecoder, Request, RpcError, WireError, parse_line
+from ..core.scs_wire import (
+    LineDecoder,
+    Request,
+    RpcError,
+    WireError,
+    encode,
+    error_message,
+    parse_line,
+    result_message,
+)
 from ..logtext import RateLimit, peer_text
 
 if TYPE_CHECKING:
@@ -86,18 +95,17 @@ def unread_output(transport: object) -> int:
 
 def _line(message: dict[str, Any]) -> bytes:
     try:
-        return (json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        return encode(message)
     except UnicodeEncodeError:  # a lone surrogate echoed back: escape it
         return (json.dumps(message, separators=(",", ":")) + "\n").encode()
 
 
 def _result(rid: Any, code: int, error: str = "") -> bytes:
-    result: dict[str, Any] = {"code": code, **({"error": error} if error else {})}
-    return _line({"jsonrpc": "2.0", "id": rid, "result": result})
+    return _line(result_message(rid, code, error))
 
 
 def _error(rid: Any, code: int, message: str) -> bytes:
-    return _line({"jsonrpc": "2.0", "id": rid, "error": {"code": code, "message": message}})
+    return _line(error_message(rid, code, message))
 
 
 def _usable_id(rid: object) -> bool:
@@ -122,10 +130,17 @@ class ScsServerFactory(Factory):
         return ScsProtocol(self.service, self)
 
     def warn(self, kind: str, text: str, **fields: Any) -> None:
-        allowed, suppressed = self.warnings.allow(kind)
-        if allowed:
-            more = f" ({suppressed} more like it were not logged)" if suppressed else ""
+        more = self.allowed(kind)
+        if more is not None:
             log.warn(text + more, **fields)
+
+    def allowed(self, kind: str) -> str | None:
+        """``None`` when this ``kind`` of line is over its rate; else the suffix that says
+        how many of it were left out before (``""`` when none were)."""
+        allowed, suppressed = self.warnings.allow(kind)
+        if not allowed:
+            return None
+        return f" ({suppressed} more like it were not logged)" if suppressed else ""
 
 
 class ScsProtocol(Protocol):
@@ -227,9 +242,8 @@ class ScsProtocol(Protocol):
     def _defect(self, doing: str) -> None:
         """Log the exception being handled (rate-limited: a peer can repeat the line)."""
         self.server.counts["defects"] += 1
-        allowed, suppressed = self.server.warnings.allow("defect")
-        if allowed:
-            more = f" ({suppressed} more like it were not logged)" if suppressed else ""
+        more = self.server.allowed("defect")
+        if more is not None:
             log.failure("gateway defect on SCS connection {n} while {doing}; the connection "
                         "goes on" + more, n=self.connection, doing=doing)
 

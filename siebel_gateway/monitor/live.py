@@ -16,6 +16,7 @@ from typing import Any
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 
+from ..adapters.scs_server import unread_output
 from .views import MonitorSource
 
 __all__ = ["LiveHub"]
@@ -90,9 +91,7 @@ class LiveHub:
                 self._send(r, data)
 
     def _send(self, request: Any, data: bytes) -> None:
-        transport = getattr(request.channel, "transport", None)
-        buffered = len(getattr(transport, "dataBuffer", b"")) + sum(
-            len(b) for b in getattr(transport, "_tempDataBuffer", ()))
+        buffered = unread_output(getattr(request.channel, "transport", None))
         if buffered > MAX_BUFFERED:
             log.warn("monitor: dropping a live client that does not keep up ({n} bytes "
                      "waiting)", n=buffered)

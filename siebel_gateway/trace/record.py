@@ -32,16 +32,14 @@ from ..core.effects import Effect, Key
 from ..core.scs_wire import Request, WireError
 from .records import (
     FORMAT,
-    SECRET_PARAMS,
     Annotator,
     effect_record,
     gc_record,
     redact,
-    redact_params,
     request_record,
 )
 
-__all__ = ["SECRET_PARAMS", "TraceWriter", "redact_params"]
+__all__ = ["TraceWriter"]
 
 KEEP = 5
 RETRY_SECONDS = 1.0

@@ -35,14 +35,12 @@ from ..core.effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
 from ..core.reattach import mask_token
 from ..core.scs_wire import Request, WireError
 
-__all__ = ["FORMAT", "INPUTS", "SECRET_PARAMS", "Annotator", "effect_record", "gc_record",
-           "is_input", "is_secret_key", "obj", "redact", "redact_params", "render_log",
-           "request_record"]
+__all__ = ["FORMAT", "INPUTS", "Annotator", "effect_record", "gc_record", "is_input",
+           "is_secret_key", "obj", "redact", "render_log", "request_record"]
 
 FORMAT = 1
 INPUTS = frozenset({("scs", "in"), ("scs", "close"), ("gc", "in"), ("gc", "failed"),
                     ("link", "up"), ("link", "down"), ("timer", "fire"), ("scs", "open")})
-SECRET_PARAMS = frozenset({"agentpin", "password", "pin"})
 #: A key whose name contains one of these (any case, any prefix) holds a secret.
 SECRET_PARTS = ("pin", "password")
 MASK = "***"
@@ -92,17 +90,12 @@ def redact(value: Any) -> Any:
     return value
 
 
-def redact_params(params: Any) -> Any:
-    """SCS request params with every password-like key/value pair shown as ``***``."""
-    return redact(params)
-
-
 def request_record(connection: int, item: Request | WireError) -> dict[str, Any]:
     rec: dict[str, Any] = {"edge": "scs", "dir": "in", "conn": connection}
     if isinstance(item, WireError):
         rec["msg"] = {"invalid": item.message, "id": item.id, "code": int(item.code)}
     else:
-        params = redact_params(dict(item.params))
+        params = redact(dict(item.params))
         if item.method == "InvokeCommand" and str(params.get("name", "")).casefold() == \
                 "login":  # LogIn's edit box is where an agent may type the PIN
             params["stringParam"] = _masked(params.get("stringParam"))

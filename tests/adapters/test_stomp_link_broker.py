@@ -25,8 +25,9 @@ from siebel_gateway.adapters.link import LinkDownError, LinkStatus, parse_broker
 from siebel_gateway.adapters.stomp_link import Backoff, StompLink
 from siebel_gateway.core.broker_messages import BrokerMessage
 
+from ..hidden import assert_hidden
+from ..logcapture import gateway_log_lines
 from ..netutil import free_port
-from .logcapture import gateway_log_lines
 
 reactor: Any = _reactor
 pytestmark = pytest.mark.broker
@@ -243,7 +244,7 @@ async def test_tls_link_to_a_real_broker(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     # the password is read from the file and never written into the configuration
-    assert password not in (base / "conf" / "activemq.xml").read_text()
+    assert_hidden((base / "conf" / "activemq.xml").read_text(), (password,), "activemq.xml")
     # Without the broker's CA the handshake fails: the gateway's own log says why.
     untrusted = StompLink(parse_broker_url(f"stomp+ssl://127.0.0.1:{tls}"), reactor=reactor,
                           clock=reactor, backoff=Backoff(initial=0.2, factor=1.0, maximum=0.2))
@@ -252,7 +253,7 @@ async def test_tls_link_to_a_real_broker(tmp_path: Path) -> None:
         try:
             await until(lambda: any("CERTIFICATE_VERIFY_FAILED" in line for line in lines))
             assert not untrusted.is_up
-            assert password not in "".join(lines)
+            assert_hidden("".join(lines), (password,), "the gateway log")
         finally:
             await untrusted.stop()
     link = StompLink(parse_broker_url(f"stomp+ssl://127.0.0.1:{tls}"), reactor=reactor,

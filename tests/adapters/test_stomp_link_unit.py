@@ -15,7 +15,7 @@ from twisted.internet.task import Clock
 from siebel_gateway.adapters.link import LinkStatus, parse_broker_url
 from siebel_gateway.adapters.stomp_link import HEARTBEAT_RECEIVE_SCALE, Backoff, StompLink
 
-from .logcapture import gateway_log_lines
+from ..logcapture import gateway_log_lines
 
 
 class Handoff:

@@ -14,6 +14,7 @@ import pytest
 from siebel_gateway.cli import main
 
 from ..driver.test_serve_cli import ROOT, TEMPLATES, embedded_gateway
+from ..hidden import assert_hidden
 from ..netutil import free_port
 
 TRACES = ROOT / "tests" / "data" / "traces"
@@ -42,7 +43,8 @@ def test_the_demo_runs_a_whole_shift_and_its_trace_replays(tmp_path: Path, flavo
                  "MakeCallToEditControl refused: MakeCall needs the Not Ready state",
                  "EventAgentLogout  AgentState=LOGOUT  ReasonLabel=End of Shift"):
         assert seen in out, seen
-    assert "secret100" not in out and "secret100" not in trace.read_text()
+    assert_hidden(out, ("secret100",), "the console output")
+    assert_hidden(trace.read_text(), ("secret100",), "the trace")
     assert "Traceback" not in done.stderr
     replayed = cli("trace", "replay", str(trace))
     assert replayed.returncode == 0 and "identical" in replayed.stdout
@@ -195,4 +197,5 @@ def test_the_interactive_console_completes_names_and_shows_the_agent(
     assert "WrapUpComplaint, WrapUpGroup, WrapUpSales, WrapUpSupport" in out
     assert "agent 1005 " in out and "  state: NOT_READY (Lunch)" in out
     assert "  toolbar: LogOut, ChangeReadyState, ChangeNotReadyState [x], MakeCall" in out
-    assert "secret1005" not in out.replace("agent 1005 secret1005 2005", "")
+    assert_hidden(out.replace("agent 1005 secret1005 2005", ""), ("secret1005",),
+                  "the console output")

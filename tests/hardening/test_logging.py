@@ -4,28 +4,20 @@ repeat at will is rate-limited with a count of what was left out."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from twisted.logger import formatEvent, globalLogPublisher
 
 from siebel_gateway.core.broker_messages import BrokerMessage
 from siebel_gateway.logtext import RateLimit, peer_text
 
 from ..driver.harness import Rig
-
-
-def _lines(observed: list[dict[str, Any]]) -> list[str]:
-    return [formatEvent(e) for e in observed]
+from ..logcapture import gateway_log_lines
 
 
 @pytest.fixture
-def events() -> Iterator[list[dict[str, Any]]]:
-    seen: list[dict[str, Any]] = []
-    observer: Any = seen.append
-    globalLogPublisher.addObserver(observer)
-    yield seen
-    globalLogPublisher.removeObserver(observer)
+def events() -> Iterator[list[str]]:
+    with gateway_log_lines() as lines:
+        yield lines
 
 
 def test_peer_text_is_escaped_and_bounded() -> None:
@@ -37,21 +29,21 @@ def test_peer_text_is_escaped_and_bounded() -> None:
 
 
 def test_a_clients_language_is_logged_bounded_and_escaped(
-        events: list[dict[str, Any]]) -> None:
+        events: list[str]) -> None:
     rig = Rig()
     c = rig.client()
     language = "\x00EVIL\r\n2026-01-01 [siebel_gateway#critical] forged " + "L" * 10_000
     r = c.call("CreateISCDriverInstance", mediaType="Voice", language=language,
                connectString="", params=[])
     assert r["code"] == 0
-    lines = [t for t in _lines(events) if "EVIL" in t]
+    lines = [t for t in events if "EVIL" in t]
     assert lines, "the unknown language is logged"
     for line in lines:
         assert "\x00" not in line and "\n" not in line and "\r" not in line
         assert len(line) < 600 and f"({len(language)} chars)" in line
 
 
-def test_a_flood_of_refused_gc_events_is_rate_limited(events: list[dict[str, Any]]) -> None:
+def test_a_flood_of_refused_gc_events_is_rate_limited(events: list[str]) -> None:
     rig = Rig()
     junk = rig.broker.link()
     junk.start()
@@ -59,13 +51,13 @@ def test_a_flood_of_refused_gc_events_is_rate_limited(events: list[dict[str, Any
         junk.publish(BrokerMessage(destination=rig.codec.event_destination,
                                    body=f"garbage {n}", headers={"type": "NoSuchEvent"}))
     rig.pump()
-    refused = [t for t in _lines(events) if "GC event refused" in t]
+    refused = [t for t in events if "GC event refused" in t]
     assert 1 <= len(refused) <= 10
     rig.pump(61)
     junk.publish(BrokerMessage(destination=rig.codec.event_destination, body="garbage again",
                                headers={"type": "NoSuchEvent"}))
     rig.pump()
-    refused = [t for t in _lines(events) if "GC event refused" in t]
+    refused = [t for t in events if "GC event refused" in t]
     assert f"({500 - len(refused) + 1} more like it were not logged in the last 60 s)" \
         in refused[-1]
 

@@ -11,31 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from twisted.logger import globalLogPublisher
 
 from siebel_gateway.cli import main
 from siebel_gateway.trace.record import TraceWriter
 
 from ..driver.harness import Rig
+from ..logcapture import gateway_log_lines
 
 
 @pytest.fixture
-def logged() -> Iterator[list[dict[str, Any]]]:
-    events: list[dict[str, Any]] = []
-    observer: Any = events.append
-    globalLogPublisher.addObserver(observer)
-    yield events
-    globalLogPublisher.removeObserver(observer)
-
-
-def _texts(events: list[dict[str, Any]]) -> list[str]:
-    from twisted.logger import formatEvent
-
-    return [formatEvent(e) for e in events]
+def logged() -> Iterator[list[str]]:
+    with gateway_log_lines() as lines:
+        yield lines
 
 
 def test_a_full_disk_under_trace_costs_no_connection_and_no_timer(
-        logged: list[dict[str, Any]]) -> None:
+        logged: list[str]) -> None:
     rig = Rig(trace=Path("/dev/full"))
     a = rig.logged_in()  # today: OSError out of the first request, the connection is gone
     assert a.invoke("ChangeReadyState") == {"code": 0}
@@ -49,7 +40,7 @@ def test_a_full_disk_under_trace_costs_no_connection_and_no_timer(
     assert a.invoke("ChangeNotReadyState") == {"code": 0}
     tap: Any = rig.service.tap
     assert tap.lost > 10
-    warnings = [t for t in _texts(logged) if "trace /dev/full: cannot write" in t]
+    warnings = [t for t in logged if "trace /dev/full: cannot write" in t]
     assert len(warnings) == 1 and "No space left on device" in warnings[0]
 
 
@@ -70,7 +61,7 @@ class _Disk:
 
 def test_the_trace_resumes_after_the_disk_had_room_again_and_marks_the_gap(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
-        logged: list[dict[str, Any]]) -> None:
+        logged: list[str]) -> None:
     now = [100.0]
     path = tmp_path / "gw.jsonl"
     writer = TraceWriter(path, monotonic=lambda: now[0])
@@ -92,7 +83,7 @@ def test_the_trace_resumes_after_the_disk_had_room_again_and_marks_the_gap(
     assert "TRACE 5 lines not written here" in capsys.readouterr().out
     assert main(["trace", "replay", str(path)]) == 2
     assert "could not write 5 lines here" in capsys.readouterr().err
-    texts = _texts(logged)
+    texts = logged
     assert len([t for t in texts if "cannot write" in t]) == 1
     assert any("writing again; 5 lines were lost" in t for t in texts)
 

@@ -79,8 +79,7 @@ def test_ten_thousand_agents_page_filter_and_count(browser: Any, tmp_path: Path)
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
 
-    from ..netutil import free_port
-    from .util import wait_listening
+    from ..netutil import free_port, wait_listening
 
     port = free_port()
     log = tmp_path / "fake.log"

@@ -13,8 +13,8 @@ import pytest
 from siebel_gateway.def_file import DefFileError
 from siebel_gateway.settings import load_settings
 
-from ..netutil import free_port
-from .util import ROOT, TEMPLATES, serve, wait_listening
+from ..netutil import free_port, wait_listening
+from .util import ROOT, TEMPLATES, serve
 
 
 def write(tmp: Path, text: str) -> Path:

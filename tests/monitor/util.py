@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from ..driver.scs_client import ScsSocketClient
-from ..netutil import free_port
+from ..hidden import assert_hidden
+from ..netutil import free_port, wait_listening
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "def_templates"
@@ -42,8 +43,7 @@ class Http:
         except urllib.error.HTTPError as exc:
             code, hdrs, data = exc.code, dict(exc.headers), exc.read()
         self.answers.append(data)
-        for secret in SECRETS:
-            assert secret.encode() not in data, f"{secret!r} in the answer to {path}"
+        assert_hidden(data, SECRETS, f"the answer to {path}")
         return code, hdrs, data
 
     def json(self, path: str, **kw: Any) -> tuple[int, Any]:
@@ -70,20 +70,6 @@ class Gateway:
         return ScsSocketClient("127.0.0.1", self.scs_port, timeout=20)
 
 
-def wait_listening(p: subprocess.Popen[bytes], port: int, log: Path) -> None:
-    import socket
-
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            assert p.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, f"nothing listens on {port}: {log.read_text()}"
-            time.sleep(0.05)
-
-
 @contextmanager
 def serve(tmp: Path, *, monitor_extra: str = "", env: dict[str, str] | None = None,
           broker: str = "", queue: str = "Connector1", flavour: str = "ucce",
@@ -108,8 +94,7 @@ def serve(tmp: Path, *, monitor_extra: str = "", env: dict[str, str] | None = No
         p.wait(timeout=20)
     text = log.read_text()
     assert "Traceback" not in text, text
-    for secret in SECRETS:
-        assert secret not in text, f"{secret!r} in the gateway log"
+    assert_hidden(text, SECRETS, "the gateway log")
 
 
 def wait_ready(http: Http) -> dict[str, Any]:

@@ -4,9 +4,7 @@ gateway can be killed and started again on the same port."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,7 @@ import stomp
 
 from ..driver.test_e2e_activemq import start
 from ..driver.test_serve_cli import TEMPLATES
-from ..netutil import free_port
+from ..netutil import free_port, wait_listening
 
 __all__ = ["ShimLab", "users_xml"]
 
@@ -68,15 +66,7 @@ class ShimLab:
         self.gateway = start(["serve", "--config", str(cfg), "--def",
                               str(TEMPLATES / f"siebel-{self.flavour}.def")], log)
         self.procs.append(self.gateway)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                assert self.gateway.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "gateway did not listen within 30 s"
-                time.sleep(0.1)
+        wait_listening(self.gateway, self.port, log)
 
     def kill_gateway(self) -> None:
         assert self.gateway is not None

@@ -4,15 +4,13 @@ simulator), verifying the gateway's certificate against GatewayCaFile and its ho
 from __future__ import annotations
 
 import signal
-import socket
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from ..driver.test_serve_cli import TEMPLATES, _self_signed, serve
-from ..netutil import free_port
+from ..netutil import free_port, wait_listening
 from .agent_day import login
 from .fakecm import FakeCM
 
@@ -25,14 +23,7 @@ def tls_gateway(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     cfg.write_text(f'[Server]\nListen = "127.0.0.1:{port}"\nTlsCertificate = "{cert}"\n'
                    f'TlsKey = "{key}"\n[Broker]\nUrl = "memory://"\n')
     p = serve("--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def"))
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            assert p.poll() is None and time.monotonic() < deadline
-            time.sleep(0.1)
+    wait_listening(p, port)
     try:
         yield port, cert
     finally:

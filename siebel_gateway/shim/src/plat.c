@@ -185,26 +185,6 @@ int sgw_wait_io(sgw_sock s, int for_write, int timeout_ms) {
 #endif
 }
 
-int sgw_wait_readable(sgw_sock s, int timeout_ms) {
-#ifdef _WIN32
-    fd_set rd;
-    struct timeval tv;
-    FD_ZERO(&rd);
-    FD_SET(s, &rd);
-    tv.tv_sec = timeout_ms / 1000;
-    tv.tv_usec = (timeout_ms % 1000) * 1000;
-    return select(0, &rd, NULL, NULL, &tv) < 0 ? -1 : FD_ISSET(s, &rd) ? 1 : 0;
-#else
-    struct pollfd p;
-    int r;
-    p.fd = s;
-    p.events = POLLIN;
-    p.revents = 0;
-    do { r = poll(&p, 1, timeout_ms); } while (r < 0 && errno == EINTR);
-    return r < 0 ? -1 : r > 0 ? 1 : 0;
-#endif
-}
-
 /* Waits for a non-blocking connect; 0 when connected. */
 static int wait_connected(sgw_sock s, int timeout_ms) {
     int err = 0;

@@ -52,8 +52,6 @@ sgw_sock sgw_connect(const char* host, const char* port, int timeout_ms, char* e
 /* send() that never raises SIGPIPE; returns bytes sent or -1. */
 long sgw_send(sgw_sock s, const char* buf, size_t len);
 long sgw_recv(sgw_sock s, char* buf, size_t len);
-/* 1 when s has data (or EOF) within timeout_ms, 0 when not, -1 on error. */
-int sgw_wait_readable(sgw_sock s, int timeout_ms);
 /* Waits until s is readable (for_write 0) or writable (1): 1 ready, 0 time-out, -1 error;
  * timeout_ms -1 waits without limit. */
 int sgw_wait_io(sgw_sock s, int for_write, int timeout_ms);

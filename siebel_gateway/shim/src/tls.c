@@ -20,7 +20,7 @@ static int plain_send(struct sgw_driver* d, const char* buf, size_t len) {
 static long plain_recv(struct sgw_driver* d, char* buf, size_t len, int wait_ms) {
     long n;
     if (wait_ms >= 0) {
-        int r = sgw_wait_readable(d->sock, wait_ms);
+        int r = sgw_wait_io(d->sock, 0, wait_ms);
         if (r <= 0) return r;
     }
     n = sgw_recv(d->sock, buf, len);
