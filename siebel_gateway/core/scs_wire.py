@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from . import scs_hygiene
 from .scs_messages import REQUESTS, Callback, ScsRequest, request_params
 
 __all__ = [
@@ -160,11 +161,21 @@ def parse_line(line: bytes) -> Request | WireError | None:
         obj = json.loads(text)
     except ValueError as exc:
         return WireError(None, RpcError.PARSE, f"not JSON: {exc}")
+    except RecursionError:  # thousands of levels: the limit below, met inside json
+        return WireError(None, RpcError.INVALID_REQUEST, scs_hygiene.too_deep())
+    rid = obj.get("id") if isinstance(obj, dict) else None
+    id_problem = scs_hygiene.bad_id(rid)
+    if id_problem:
+        return WireError(None, RpcError.INVALID_REQUEST, id_problem)
+    problem = scs_hygiene.check(obj, line)
+    if problem is not None:
+        echo = rid if not isinstance(rid, str) or scs_hygiene.clean(rid) else None
+        code = (RpcError.INVALID_REQUEST if problem.kind == "depth" else
+                RpcError.INVALID_PARAMS if problem.in_params and echo is not None else
+                RpcError.PARSE)
+        return WireError(echo, code, problem.message)
     if not isinstance(obj, dict):
         return WireError(None, RpcError.INVALID_REQUEST, "a request must be a JSON object")
-    rid = obj.get("id")
-    if isinstance(rid, bool) or not isinstance(rid, str | int | float | None):
-        return WireError(None, RpcError.INVALID_REQUEST, "id must be a string or a number")
     if obj.get("jsonrpc") != "2.0":
         return WireError(rid, RpcError.INVALID_REQUEST, 'jsonrpc must be "2.0"')
     if "id" not in obj or rid is None:
@@ -220,9 +231,19 @@ class LineDecoder:
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
 
 
+_ASCII_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
 def encode(message: Mapping[str, Any]) -> bytes:
-    """A JSON-RPC object as one wire line (compact UTF-8; one encoder, built once)."""
-    return (_ENCODER.encode(message) + "\n").encode()
+    """A JSON-RPC object as one wire line (compact UTF-8; one encoder, built once).
+
+    Never raises on text: a string UTF-8 cannot encode (a lone surrogate, which the
+    parser refuses but a callback could still carry) is written as its JSON escape."""
+    line = _ENCODER.encode(message) + "\n"
+    try:
+        return line.encode()
+    except UnicodeEncodeError:
+        return (_ASCII_ENCODER.encode(message) + "\n").encode()
 
 
 def result_message(rid: RequestId, code: int = 0, error: str = "",

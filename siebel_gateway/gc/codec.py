@@ -32,6 +32,7 @@ __all__ = ["GcCodec", "GcDecodeError", "GcEncodeError", "GcEvent"]
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z][A-Za-z0-9_]*)\}")
 _CONTROL = "\r\n\x00"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 FieldValue = str | int | bool | tuple[str, ...] | tuple[tuple[str, str], ...] | None
 
@@ -90,6 +91,9 @@ class GcCodec:
 
     def check_value(self, where: str, name: str, value: str) -> None:
         bad = next((c for c in value if c in self.dialect.forbidden or c in _CONTROL), None)
+        if bad is None and _SURROGATE.search(value):
+            raise GcEncodeError(f"{where}: {name} contains a lone surrogate (half of a UTF-16 "
+                                "pair), which UTF-8 cannot carry", name)
         if bad is not None:
             shown = {"\r": "a carriage return", "\n": "a line break", "\x00": "a NUL"}.get(
                 bad, f"'{bad}'")

@@ -97,3 +97,25 @@ def test_every_error_is_valid_json_rpc_with_the_request_id() -> None:
     assert c.errors == [{"jsonrpc": "2.0", "id": "q1", "error": {
         "code": -32601, "message": c.errors[0]["error"]["message"]}}]
     assert json.dumps(c.errors)  # plain JSON
+
+
+def test_unservable_lines_cost_neither_the_read_nor_the_connection_nor_the_agent() -> None:
+    """Issue 12 D2: a lone surrogate and 5,000 levels of nesting, pipelined
+    with good requests in one read: every line is answered in order, nothing raises, the
+    connection stays open and the agent stays logged in."""
+    rig = Rig()
+    agent = rig.logged_in()
+    c = agent.client
+    c.send_raw(b'{"jsonrpc":"2.0","id":7,"method":"APIVersion"}\n'
+               b'{"jsonrpc":"2.0","id":"x\\ud800","method":"APIVersion"}\n'
+               + b"[" * 5000 + b"]" * 5000 + b"\n"
+               b'{"jsonrpc":"2.0","id":8,"method":"InvokeCommand","params":{"service":"'
+               + agent.service.encode() + b'","cmdTrackId":"c\\udfff","name":"ChangeReadyState"}}\n'
+               b'{"jsonrpc":"2.0","id":9,"method":"APIVersion"}\n')
+    assert sorted(c.results) == [7, 9]
+    assert [(e["id"], e["error"]["code"]) for e in c.errors] == [
+        (None, -32700), (None, -32600), (8, -32602)]
+    assert "params.cmdTrackId has a lone surrogate" in c.errors[2]["error"]["message"]
+    assert not c.transport.disconnecting
+    assert rig.model.agents["1001"].state != "LOGOUT"
+    assert agent.invoke("ChangeReadyState") == {"code": 0}
