@@ -13,6 +13,7 @@ escape; fewer brackets than the depth limit), so an ordinary request pays two
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -52,6 +53,9 @@ def bad_id(rid: object) -> str:
     """Why ``rid`` cannot be a request id ("" when it can)."""
     if isinstance(rid, bool) or not isinstance(rid, str | int | float | None):
         return "id must be a string or a number"
+    if isinstance(rid, float) and not math.isfinite(rid):
+        return ("id must be a string or a finite number (NaN, Infinity and numbers beyond "
+                "1.8e308 cannot be written back in JSON)")
     return ""
 
 

@@ -98,6 +98,23 @@ def test_the_depth_limit_is_exact_and_ignores_brackets_in_strings() -> None:
     assert isinstance(parse_line(line(MAX_DEPTH, '\\"[[[[' * 40 + "\\\\")), Request)
 
 
+@pytest.mark.parametrize("rid", [b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-1e999"])
+def test_an_id_that_is_not_finite_is_refused(rid: bytes) -> None:
+    item = parse_line(b'{"jsonrpc":"2.0","id":' + rid + b',"method":"APIVersion"}')
+    assert isinstance(item, WireError) and item.code == RpcError.INVALID_REQUEST, item
+    assert "id must be a string or a finite number" in item.message
+    assert answer(item)["id"] is None  # today: "id":NaN, which no strict client reads
+
+
+@pytest.mark.parametrize("rid", [b'"a-1"', b"0", b"-7", b"123456789012345678901234567890",
+                                 b"2.5", b'""'])
+def test_other_ids_are_echoed_as_given(rid: bytes) -> None:
+    item = parse_line(b'{"jsonrpc":"2.0","id":' + rid + b',"method":"APIVersion"}')
+    assert isinstance(item, Request), item
+    out = encode(result_message(item.id, version=2))
+    assert b'"id":' + rid + b"," in out
+
+
 def test_no_encoder_raises_on_a_lone_surrogate() -> None:
     for message in (result_message("x\ud800", 1, "bad \udfff"),
                     callback_message(HandleError("svc-1", cmd_track_id="c\ud800",

@@ -100,7 +100,7 @@ def test_every_error_is_valid_json_rpc_with_the_request_id() -> None:
 
 
 def test_unservable_lines_cost_neither_the_read_nor_the_connection_nor_the_agent() -> None:
-    """Issue 12 D2: a lone surrogate and 5,000 levels of nesting, pipelined
+    """Issue 12 D2/D8: a lone surrogate, 5,000 levels of nesting and a NaN id, pipelined
     with good requests in one read: every line is answered in order, nothing raises, the
     connection stays open and the agent stays logged in."""
     rig = Rig()
@@ -109,13 +109,14 @@ def test_unservable_lines_cost_neither_the_read_nor_the_connection_nor_the_agent
     c.send_raw(b'{"jsonrpc":"2.0","id":7,"method":"APIVersion"}\n'
                b'{"jsonrpc":"2.0","id":"x\\ud800","method":"APIVersion"}\n'
                + b"[" * 5000 + b"]" * 5000 + b"\n"
+               b'{"jsonrpc":"2.0","id":NaN,"method":"APIVersion"}\n'
                b'{"jsonrpc":"2.0","id":8,"method":"InvokeCommand","params":{"service":"'
                + agent.service.encode() + b'","cmdTrackId":"c\\udfff","name":"ChangeReadyState"}}\n'
                b'{"jsonrpc":"2.0","id":9,"method":"APIVersion"}\n')
     assert sorted(c.results) == [7, 9]
     assert [(e["id"], e["error"]["code"]) for e in c.errors] == [
-        (None, -32700), (None, -32600), (8, -32602)]
-    assert "params.cmdTrackId has a lone surrogate" in c.errors[2]["error"]["message"]
+        (None, -32700), (None, -32600), (None, -32600), (8, -32602)]
+    assert "params.cmdTrackId has a lone surrogate" in c.errors[3]["error"]["message"]
     assert not c.transport.disconnecting
     assert rig.model.agents["1001"].state != "LOGOUT"
     assert agent.invoke("ChangeReadyState") == {"code": 0}
