@@ -155,7 +155,7 @@ def parse_line(line: bytes) -> Request | WireError | None:
         text = line.decode("utf-8")
     except UnicodeDecodeError as exc:
         return WireError(None, RpcError.PARSE, f"line is not valid UTF-8 (byte {exc.start})")
-    if not text.strip():
+    if not text.strip(" \t\r"):  # JSON whitespace only: a lone \x0b or \x0c is answered
         return None
     try:
         obj = json.loads(text)

@@ -126,3 +126,12 @@ def test_no_encoder_raises_on_a_lone_surrogate() -> None:
         codec.encode("Login", {"AgentId": "1001", "Password": "p\ud800", "Extension": "2001"})
     assert refused.value.field == "Password"
     assert "\ud800" not in str(refused.value)
+
+
+def test_only_json_whitespace_makes_a_blank_line() -> None:
+    """Found by the long fuzz run: a line holding only a vertical tab went unanswered
+    (Python's str.strip calls it whitespace; JSON does not)."""
+    items = LineDecoder().feed(b" \t\r\n\n\x0b\n\x0c\n\x1c\n\xc2\xa0\n\xe2\x80\xa8\n")
+    assert [(type(i), i.code) for i in items if isinstance(i, WireError)] == [
+        (WireError, RpcError.PARSE)] * 5
+    assert len(items) == 5
