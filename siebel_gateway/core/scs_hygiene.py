@@ -142,7 +142,8 @@ def _problem(path: tuple[str | int, ...], message: str) -> Problem:
 def _surrogate_text(where: str, value: str) -> str:
     m = _SURROGATE.search(value)
     assert m is not None
-    return (f"{_clip(where)} has a lone surrogate (\\u{ord(m.group()):04x}) at character "
+    shown = _clip(where or "the request")
+    return (f"{shown} has a lone surrogate (\\u{ord(m.group()):04x}) at character "
             f"{m.start() + 1}: SCS text must be valid Unicode (a \\ud800-\\udfff escape is "
             "only valid as half of a pair)")
 

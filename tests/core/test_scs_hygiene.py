@@ -54,6 +54,7 @@ def answer(item: Request | WireError | None) -> Any:
      RpcError.PARSE, 4, "method has a lone surrogate (\\udc00) at character 4"),
     (b'{"jsonrpc":"2.0","id":5,"method":"APIVersion","extra":{"note":"\\ud800"}}',
      RpcError.PARSE, 5, "extra.note has a lone surrogate"),
+    (b'"\\ud800"', RpcError.PARSE, None, "the request has a lone surrogate (\\ud800)"),
 ])
 def test_a_lone_surrogate_is_refused_naming_where(line: bytes, code: RpcError, rid: Any,
                                                    where: str) -> None:
