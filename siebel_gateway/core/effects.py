@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .broker_messages import BrokerMessage
-from .log_bounds import bounded
 
 __all__ = ["GATEWAY_BUSY", "CancelTimer", "Effect", "Key", "Log", "Publish", "StartTimer",
            "ToScs"]
@@ -80,9 +79,6 @@ class Log:
     level: str  # "debug" | "info" | "warn" | "error"
     text: str
     fields: Mapping[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:  # no peer can make a log line unbounded
-        object.__setattr__(self, "fields", bounded(self.fields))
 
 
 Effect = ToScs | Publish | StartTimer | CancelTimer | Log

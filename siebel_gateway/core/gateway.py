@@ -22,7 +22,6 @@ from .agent import AgentSession, Phase
 from .broker_messages import BrokerMessage
 from .effects import CancelTimer, Effect, Key, Publish, StartTimer
 from .gc_clock import gc_clock_reading
-from .log_bounds import Sampler
 from .reattach import GRACE
 from .scs_side import API_VERSION, GatewayOptions, Result, ScsSide
 from .texts import Catalog
@@ -34,8 +33,6 @@ __all__ = ["ANSWER", "API_VERSION", "BEAT", "GATEWAY", "GatewayCore", "GatewayOp
 GATEWAY = "gateway"
 BEAT = Key(GATEWAY, "beat")
 ANSWER = Key(GATEWAY, "answer")
-#: Seconds between two warnings about refused GC events (the others are only counted).
-REFUSED_EVENT_LOG_INTERVAL = 10.0
 
 
 class GatewayCore(ScsSide):
@@ -52,7 +49,6 @@ class GatewayCore(ScsSide):
         super().__init__(codec, catalog, options, encrypt=encrypt)
         self._skew_warned = False
         self._hello_outstanding = False
-        self._refused_events = Sampler(REFUSED_EVENT_LOG_INTERVAL)
 
     # -- broker side ---------------------------------------------------------------------------
 
@@ -92,11 +88,7 @@ class GatewayCore(ScsSide):
             event = self.codec.decode(message.body)
         except GcDecodeError as exc:
             self._check_skew(message, None, None, now, out)
-            left_out = self._refused_events.allow(now)  # a flood: one line per interval
-            if left_out is not None:
-                self._log(out, "warn", "GC event refused: {reason} ({left_out} more refused "
-                          "since the last such warning; all counted in the metrics)",
-                          reason=str(exc), left_out=left_out)
+            self._log(out, "warn", "GC event refused: {reason}", reason=str(exc))
             return out
         s = self.agents.get(event.agent_id)
         known = str(s.state) if s is not None and s.phase is Phase.LOGGED_IN else None

@@ -178,8 +178,8 @@ class ScsSide:
         try:
             result, session = self._requests[type(body)](connection, body, now, out)
         except Exception as exc:  # a gateway bug must not cost the connection or others
-            self._log(out, "error", "internal error on {method}: {error}\n{traceback}",
-                      method=item.method, error=repr(exc), traceback=traceback.format_exc())
+            self._log(out, "error", "internal error on {method}: {error!r}\n{traceback}",
+                      method=item.method, error=exc, traceback=traceback.format_exc())
             out.append(ToScs(connection, error_message(
                 item.id, RpcError.INTERNAL, f"internal error while handling {item.method}; "
                                             "the gateway log has the details")))
