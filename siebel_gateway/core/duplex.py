@@ -136,6 +136,11 @@ class DuplexGateway(GatewayCore):
             return []
         return self._system_of(i, event, now, out)
 
+    def _heard_from_its_gc(self, s: AgentSession) -> bool:
+        """An agent event from the GC the agent left (a switch-over moved it) is stale: that
+        GC may even report it signed out (its sign-in on the other GC took it over)."""
+        return self._source is None or self._on(s, self._source)
+
     def _on(self, s: AgentSession, i: int) -> bool:
         return self.gcs.placed.get(s.agent_id, self.gcs.active) == i
 

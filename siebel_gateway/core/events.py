@@ -151,7 +151,8 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     if s.phase is Phase.LOGGED_OUT and s.recovering:
         return _recovered(s, before, now)
     first = s.phase is Phase.LOGGING_IN
-    if s.resyncing and not first:  # the resync's answer: ask about the calls kept
+    resync_answer = s.resyncing and not first
+    if resync_answer:  # the resync's answer: ask about the calls kept
         s.resyncing = False
         probe_calls(s, now)
     if first:
@@ -164,7 +165,10 @@ def on_state(s: AgentSession, e: GcEvent, now: float) -> Phase | None:
     if state == AgentState.LOGOUT:
         _logged_out(s, now)
         return Phase.LOGGED_OUT
-    _changed(s, before, first, now)
+    if resync_answer and (s.state, s.pending_state, s.reason_code) == before:
+        s.agent_event(now)  # the new sign-in confirms the state: Siebel is told it again
+    else:
+        _changed(s, before, first, now)
     return Phase.LOGGED_IN if first else None
 
 

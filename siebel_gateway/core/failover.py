@@ -5,10 +5,11 @@ service.  ``machine.py`` says in which phase each rule runs.
 Nobody is logged out by a switch:
 
 * a signed-in agent is resynchronised on the new GC through the same step as a broker
-  reconnect (``lifecycle.link_back_resync``: Connect + Login again, state, reason and calls
-  rebuilt from what the new GC reports); every command that was waiting for the old GC's
-  answer is answered now with a ``HandleError`` naming the failover (the old GC may have
-  carried it out or not: the resync shows which);
+  reconnect (``lifecycle.link_back_resync``, ``core/resync.py``: Connect + Login again, the
+  calls kept as work items and checked with the new GC, the state event sent again);
+  every command that was waiting for the old GC's answer is answered now with a
+  ``HandleError`` naming the failover (the old GC may have carried it out or not: the
+  resync shows which);
 * a sign-in in progress is sent again on the new GC (the LogIn is still answered once);
 * a service with no agent signed in only hears about it (its waiting commands answered).
 """

@@ -99,8 +99,16 @@ class GatewayCore(ScsSide):
             self._log(out, "debug", "GC event {event} for agent {agent} that no service has "
                       "logged in", event=event.name, agent=event.agent_id)
             return out
+        if not self._heard_from_its_gc(s):
+            self._log(out, "debug", "GC event {event} for agent {agent} from a GC it is not "
+                      "on: ignored", event=event.name, agent=event.agent_id)
+            return out
         machine.gc_event(s, event, now)
         return self._reached(out, (s,))
+
+    def _heard_from_its_gc(self, s: AgentSession) -> bool:
+        """Whether the message being handled comes from the GC ``s`` is on (one GC: yes)."""
+        return True
 
     def _check_skew(self, message: BrokerMessage, event: GcEvent | None, known: str | None,
                     now: float, out: list[Effect]) -> None:

@@ -2,7 +2,8 @@
 service) a signed-in agent is signed in again while the gateway keeps what it knew.
 
 * The calls stay work items with their tracking ids and start times; nothing is cleared.
-  Once the GC answers the sign-in (its first State), each known call is asked about
+  Once the GC answers the sign-in (its first State), the agent's state event is sent
+  again even when nothing changed (``events.on_state``), and each known call is asked about
   (``GetDialogState``): a ``DialogStatus`` confirms or updates it, an ``Error`` means the
   GC no longer has it and it is released then (``events.on_error``).
 * Device commands that arrive before that answer are held (answered 0 at once), and run

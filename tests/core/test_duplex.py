@@ -120,13 +120,32 @@ def test_active_passive_switch_on_out_of_service_keeps_the_agent_signed_in() -> 
     assert [t for dest, t in destinations(out)] == ["Connect#1001", "Login#1001"]
     assert {dest for dest, _ in destinations(out)} == {"/queue/Connector2"}
     assert d.core.gcs.active == 1
-    # the new GC reports the agent's state: signed in again, same state
-    d.gc_on(1, "State", "1001", State="NOT_READY", ReasonCode=-1)
+    # the new GC reports the agent's state: signed in again, same state, and Siebel is told
+    # that state again (no new sign-in, no work item cleared)
+    out = d.gc_on(1, "State", "1001", State="NOT_READY", ReasonCode=-1)
+    assert "EventAgentNotReady" in names(out)
+    assert "EventAgentLogin" not in names(out) and "CleanAllWorkItem" not in names(out)
     [view] = d.core.snapshot().sessions
     assert view.phase is Phase.LOGGED_IN and view.state == "NOT_READY"
     # no fail-back when Connector1 returns
     out = d.gc_on(0, "IN_SERVICE", SYSTEM, Reason="back")
     assert not destinations(out) and d.core.gcs.active == 1
+
+
+def test_the_gc_an_agent_left_cannot_sign_it_out() -> None:
+    # Both GCs back after an outage, the second answered first: the agent moved to it, and
+    # the first reports the agent signed out (its sign-in on the second took it over).
+    d = DuplexDriver()
+    d.available()
+    d.logged_in("1001")
+    d.gc_on(0, "OUT_OF_SERVICE", SYSTEM, Reason="x")
+    assert d.core.gcs.placed["1001"] == 1
+    out = d.gc_on(0, "State", "1001", State="LOGOUT", ReasonCode=-1)
+    assert "EventAgentLogout" not in names(out)
+    out = d.gc_on(1, "State", "1001", State="NOT_READY", ReasonCode=-1)
+    assert "EventAgentNotReady" in names(out)
+    [view] = d.core.snapshot().sessions
+    assert view.phase is Phase.LOGGED_IN and view.state == "NOT_READY"
 
 
 def test_silent_gc_is_detected_after_missed_heartbeats_and_agents_move() -> None:

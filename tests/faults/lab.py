@@ -155,13 +155,14 @@ class Agent:
         are the ones it had, announced again; returns when that was seen (monotonic)."""
         deadline = time.monotonic() + timeout
         while True:
-            # the evidence of a resync: the calls announced again, or (no call: the GC
-            # reports no state event while talking) the state event again
+            # the evidence of a resync: the state event told again once the GC answered
+            # the new sign-in; an agent on a call (TALKING has no state event) keeps its
+            # work items without their being announced again, so its evidence is the GC's
+            # answer to the new sign-in (EventAgentInfo), which no agent left signed out
+            # there gets
+            shown = ("EventAgentInfo",) if items else STATE_EVENTS
             evidence = [m for m in self.c.history[start:]
-                        if m["method"] in ("IndicateNewWorkItem", "WorkItemStarted")] \
-                if items else [m for m in self.c.history[start:]
-                               if m["method"] == "HandleEvent"
-                               and m["params"]["name"] in STATE_EVENTS]
+                        if m["method"] == "HandleEvent" and m["params"]["name"] in shown]
             if evidence and self.last_state() == before and self.open_items() == items:
                 return float(max(m["_t"] for m in self.c.history[start:]))
             if time.monotonic() > deadline:
