@@ -42,6 +42,8 @@ class ScsClient(LineOnlyReceiver):
         self.pending: dict[int, defer.Deferred[dict[str, Any]]] = {}
         self.next_id = 0
         self.closed: defer.Deferred[None] = defer.Deferred()
+        #: Set as soon as the connection is gone (before pending calls fail).
+        self.lost = False
 
     def connectionMade(self) -> None:  # noqa: N802 (Twisted)
         transport: Any = self.transport
@@ -80,6 +82,7 @@ class ScsClient(LineOnlyReceiver):
             d.callback(msg.get("result") or {})
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:  # noqa: N802
+        self.lost = True
         for d in self.pending.values():
             d.errback(GatewayRpcError(f"the gateway closed the connection "
                                  f"({reason.getErrorMessage()})"))
@@ -176,6 +179,15 @@ class Console:
                     raise
                 await task.deferLater(self.clock, 0.2, lambda: None)
         self._attach(client)
+        try:
+            return await self._restore(client)
+        except GatewayRpcError:
+            if client.lost:  # the new connection dropped too: _dropped takes over
+                return "superseded"
+            raise
+
+    async def _restore(self, client: ScsClient) -> str:
+        """On the new connection: resume the driver, or create it and its services again."""
         if self.session:
             r = await client.call("ResumeDriverInstance", driver=self.driver,
                                   session=self.session)
