@@ -108,8 +108,9 @@ int sgw_resume(sgw_driver* d) {
             int rc = recreate_services(d, sgw_json_get(sgw_result(reply), "services"), 1);
             sgw_json_free(reply);
             free(session);
+            if (rc != 0) { free(gw); return -1; }
+            sgw_log("driver %s resumed on the new connection (ResumeDriverInstance)", gw);
             free(gw);
-            if (rc != 0) return -1;
             goto restored;
         }
         sgw_log("ResumeDriverInstance was not accepted; creating the driver again");
