@@ -204,43 +204,35 @@ def _start_logging(out: TextIO, fmt: str) -> None:
 class TolerantObserver:
     """A log observer whose write failures (a full disk) cost only the lines: one warning
     on standard error when they start, a count of lost lines in the log when writing works
-    again.  (Twisted would otherwise drop them without a word.)"""
+    again (``lostlines.LostLines``; Twisted would otherwise drop them without a word)."""
 
     def __init__(self, inner: Any, name: str, err: TextIO | None = None) -> None:
+        from .lostlines import LostLines
+
         self.inner, self.name, self.err = inner, name, err
-        #: Log lines lost since the start (a metric).
-        self.lost = 0
-        self._lost_now = 0
-        self._why = ""
+        self._losses = LostLines(self._warn)
+
+    @property
+    def lost(self) -> int:
+        """Log lines lost since the start (a metric)."""
+        return self._losses.total
+
+    def _warn(self, why: str) -> None:
+        print(f"siebel-gateway: cannot write {self.name} ({why}); log lines are dropped and "
+              "counted until writing works again", file=self.err or sys.stderr, flush=True)
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if self._lost_now:
-            import time
+        self._losses.write(lambda: self.inner(event), self._gap)
 
-            from twisted.logger import LogLevel
+    def _gap(self, lost: int, why: str) -> None:
+        import time
 
-            summary = {"log_format": "{n} log lines were lost here (the log could not be "
-                       "written: {why})", "n": self._lost_now, "why": self._why,
-                       "log_level": LogLevel.warn, "log_namespace": "siebel_gateway",
-                       "log_time": time.time(), "log_system": "-"}
-            if not self._emit(summary):
-                return
-            self._lost_now = 0
-        self._emit(event)
+        from twisted.logger import LogLevel
 
-    def _emit(self, event: dict[str, Any]) -> bool:
-        try:
-            self.inner(event)
-            return True
-        except OSError as exc:
-            self.lost += 1
-            self._lost_now += 1
-            if self._lost_now == 1:
-                self._why = exc.strerror or str(exc)
-                print(f"siebel-gateway: cannot write {self.name} ({self._why}); log lines "
-                      "are dropped and counted until writing works again",
-                      file=self.err or sys.stderr, flush=True)
-            return False
+        self.inner({"log_format": "{n} log lines were lost here (the log could not be "
+                    "written: {why})", "n": lost, "why": why, "log_level": LogLevel.warn,
+                    "log_namespace": "siebel_gateway", "log_time": time.time(),
+                    "log_system": "-"})
 
 
 def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> dict[str, Any]:

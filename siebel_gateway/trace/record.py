@@ -30,6 +30,7 @@ from twisted.logger import Logger
 from ..core.broker_messages import BrokerMessage
 from ..core.effects import Effect, Key
 from ..core.scs_wire import Request, WireError
+from ..lostlines import LostLines
 from .records import (
     FORMAT,
     Annotator,
@@ -69,10 +70,9 @@ class TraceWriter:
         self.config = dict(config or {})
         self.annotator = Annotator(*not_agents)
         self.part = 1
-        #: Lines that could not be written since the trace started (a metric).
-        self.lost = 0
-        self._lost_now = 0  # since the last line that was written
-        self._why = ""
+        self._losses = LostLines(lambda why: log.warn(
+            "trace {path}: cannot write ({why}); trace lines are dropped and counted until "
+            "writing works again (tried once a second)", path=str(self.path), why=why))
         self._retry_at = 0.0
         self._file: TextIO | None = self._open()
 
@@ -102,31 +102,33 @@ class TraceWriter:
             except OSError as exc:
                 self._failed(exc.strerror or str(exc))
                 return
-        try:
-            if self._lost_now:
-                gap = {"mono": round(self.monotonic(), 6), "wall": now, "edge": "trace",
-                       "dir": "gap", "lost": self._lost_now, "why": self._why}
-                self._file.write(_dumps(gap) + "\n")
-            self._file.write(line + "\n")
-            self._file.flush()
-            if self._lost_now:
-                log.info("trace {path}: writing again; {n} lines were lost",
-                         path=str(self.path), n=self._lost_now)
-                self._lost_now = 0
-            if self._file.tell() >= self.max_bytes:
+        file = self._file
+
+        def gap(lost: int, why: str) -> None:
+            file.write(_dumps({"mono": round(self.monotonic(), 6), "wall": now,
+                               "edge": "trace", "dir": "gap", "lost": lost, "why": why}) + "\n")
+
+        def put() -> None:
+            file.write(line + "\n")
+            file.flush()
+            if file.tell() >= self.max_bytes:
                 self._rotate()
-        except OSError as exc:
+
+        reported = self._losses.write(put, gap)
+        if reported is None:
             self._drop_file()
-            self._failed(exc.strerror or str(exc))
+            self._retry_at = self.monotonic() + RETRY_SECONDS
+        elif reported:
+            log.info("trace {path}: writing again; {n} lines were lost", path=str(self.path),
+                     n=reported)
+
+    @property
+    def lost(self) -> int:
+        """Lines that could not be written since the trace started (a metric)."""
+        return self._losses.total
 
     def _failed(self, why: str) -> None:
-        self.lost += 1
-        self._lost_now += 1
-        if why and self._lost_now == 1:
-            self._why = why
-            log.warn("trace {path}: cannot write ({why}); trace lines are dropped and "
-                     "counted until writing works again (tried once a second)",
-                     path=str(self.path), why=why)
+        self._losses.dropped(why)
         self._retry_at = self.monotonic() + RETRY_SECONDS
 
     def _drop_file(self) -> None:
