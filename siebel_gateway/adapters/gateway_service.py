@@ -8,9 +8,11 @@ reactor turn, so it never overtakes the effects already decided.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import secrets
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, cast
 from typing import Protocol as Protocol_
 
@@ -21,6 +23,7 @@ from twisted.python.failure import Failure
 from ..core.broker_messages import BrokerMessage
 from ..core.effects import CancelTimer, Effect, Key, Log, Publish, StartTimer, ToScs
 from ..core.gateway import GatewayCore
+from ..core.scs_messages import InvokeCommand
 from ..core.scs_wire import Request, WireError, encode
 from ..logtext import RateLimit, emit_log
 from ..ports import Clock
@@ -32,6 +35,7 @@ __all__ = ["GatewayService", "NoTrace", "ScsLimits", "ScsProtocol", "ScsServerFa
            "TraceTap", "send_now"]
 
 log = Logger(namespace="siebel_gateway")
+_admin_ids = itertools.count(1)
 
 
 class TraceTap(Protocol_):
@@ -134,7 +138,8 @@ class GatewayService:
                 self.execute(self.core.request(connection, item, now, entropy=entropy), now)
         finally:
             self._batch -= 1
-        self._send_written()
+        if not self._batch:  # else the enclosing ``batch()`` sends
+            self._send_written()
 
     def on_broker_message(self, message: BrokerMessage) -> None:
         now = self.wall()
@@ -176,6 +181,10 @@ class GatewayService:
 
     def execute(self, effects: list[Effect], now: float) -> None:
         self.tap.effects(effects, now)
+        self._perform(effects, now)
+
+    def _perform(self, effects: list[Effect], now: float) -> None:
+        """Carry out ``effects`` (the tap has been told them)."""
         written: list[Any] = []
         for e in effects:
             if isinstance(e, ToScs):
@@ -199,6 +208,43 @@ class GatewayService:
             return
         for transport in written:
             send_now(transport)
+
+    # -- batches and admin requests (adapters/scs_server.py, the monitor) -------------------
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Inputs handled inside are sent at its end: one send per connection for a whole
+        pipelined read (``ScsProtocol._drain``) instead of one per line."""
+        self._batch += 1
+        try:
+            yield
+        finally:
+            self._batch -= 1
+        if not self._batch:
+            self._send_written()
+
+    def force_logout(self, agent_id: str, reason_code: str = "") -> dict[str, Any] | None:
+        """An operator's LogOut for ``agent_id``: the ``InvokeCommand LogOut`` SCS itself
+        would send, on the agent's own connection, through the same tap, core and effects
+        as an SCS request (so the trace records it and ``trace replay`` agrees).  Only the
+        core's answer to it is not written to SCS but returned (the monitor answers its
+        HTTP caller with it); ``None`` when the agent is not logged in here."""
+        s = self.core.agents.get(agent_id)
+        if s is None:
+            return None
+        rid = f"monitor-{next(_admin_ids)}"
+        request = Request(rid, InvokeCommand(
+            service=s.handle, cmd_track_id="0", name="LogOut", string_param="",
+            params=(("ReasonCode", reason_code),) if reason_code else ()))
+        now = self.wall()
+        self.tap.scs_in(s.connection, request, now)
+        effects = self.core.request(s.connection, request, now)
+        self.tap.effects(effects, now)
+        answer = next((e for e in effects if isinstance(e, ToScs)
+                       and e.connection == s.connection and "method" not in e.message
+                       and e.message.get("id") == rid), None)
+        self._perform([e for e in effects if e is not answer], now)
+        return dict(answer.message) if answer is not None else {}
 
     def _publish(self, e: Publish) -> None:
         def failed(f: Failure) -> None:

@@ -252,26 +252,35 @@ class ScsProtocol(Protocol):
             return
         self._draining = True
         try:
+            # One batch for all the lines at hand: what they produce goes to the kernel
+            # once, at the end (``GatewayService.batch``), not once per line.  A batch that
+            # paused (output backpressure) and whose send drained the output resumed this
+            # producer from within: the lines left are then handled in a next batch.
             while self._queue and not self.paused and not self.closing:
-                item = self._queue.popleft()
-                if isinstance(item, _Defect):
-                    self.send(_error(None, _INTERNAL, _DEFECT_TEXT))
-                    continue
-                if isinstance(item, Request) and not self.completed:
-                    self.completed = True
-                    self._stop_idle()
-                before = self._answers
-                try:
-                    self.service.line_items(self.connection, [item])
-                except Exception:
-                    # the core answers its own defects with -32603; this is the last guard,
-                    # so one line never costs the connection and its agents
-                    self._defect(f"handling {getattr(item, 'method', 'a line')}")
-                    if self._answers == before:
-                        rid = item.id if _usable_id(item.id) else None
-                        self.send(_error(rid, _INTERNAL, _DEFECT_TEXT))
+                with self.service.batch():
+                    while self._queue and not self.paused and not self.closing:
+                        self._handle(self._queue.popleft())
         finally:
             self._draining = False
+
+    def _handle(self, item: Request | WireError | _Defect) -> None:
+        """One line of the queue, in its turn; whatever it raises costs that line only."""
+        if isinstance(item, _Defect):
+            self.send(_error(None, _INTERNAL, _DEFECT_TEXT))
+            return
+        if isinstance(item, Request) and not self.completed:
+            self.completed = True
+            self._stop_idle()
+        before = self._answers
+        try:
+            self.service.line_items(self.connection, [item])
+        except Exception:
+            # the core answers its own defects with -32603; this is the last guard,
+            # so one line never costs the connection and its agents
+            self._defect(f"handling {getattr(item, 'method', 'a line')}")
+            if self._answers == before:
+                rid = item.id if _usable_id(item.id) else None
+                self.send(_error(rid, _INTERNAL, _DEFECT_TEXT))
 
     def _before_authentication(self, data: bytes) -> bytes | None:
         """Answer lines until the token is right; the bytes after it, or ``None``."""

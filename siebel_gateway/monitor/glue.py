@@ -10,30 +10,26 @@ only the frozen views.  What it touches, all read-only except the two admin acti
 * ``core.services``     service handle -> session (every RequestService, logged in or not)
 * ``core.link_up``, ``core.gc_in_service``, ``core.codec.queue``
 * ``service.connections`` (open SCS connections), ``service.wall`` (the shell's clock)
+* ``service.link`` / ``service.links``: ``is_up``, ``endpoints``, ``broker`` (a
+  ``StompLink``'s ``host:port`` in use), to name the broker a failover list connected to
 
 Admin actions are inputs, never state edits:
 
-* force-logout: the ``InvokeCommand LogOut`` request SCS itself would send for that
-  service, fed through ``core.request`` on the session's own connection; the response the
-  core addresses to SCS is taken out and returned to the HTTP caller, every other effect
-  is carried out by the shell as usual.  The trace (when on) records the input and all
-  the core decided, so ``trace replay`` agrees; the answer just went to HTTP, not SCS.
+* force-logout: ``GatewayService.force_logout``, the ``InvokeCommand LogOut`` SCS itself
+  would send for that service, through the shell's own request path (tap, core, effects);
+  the core's answer comes back here for the HTTP caller instead of going to SCS.
 * reload Texts: the catalogue is a plain value the core reads at each use
   (``core.catalog``); a freshly loaded one replaces it between two inputs.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from .. import __version__
-from ..adapters.gateway_service import GatewayService, NoTrace
+from ..adapters.gateway_service import GatewayService
 from ..core.agent import AgentSession, Phase
-from ..core.effects import Effect, ToScs
-from ..core.scs_messages import InvokeCommand
-from ..core.scs_wire import Request
 from ..core.texts import Catalog
 from ..core.vocabulary import COMMANDS
 from .metrics import Metrics
@@ -53,7 +49,6 @@ __all__ = ["KNOWN_COMMANDS", "CoreGlue", "make_tap"]
 
 #: Command names counted by name in ``commands_total`` (anything else is "other").
 KNOWN_COMMANDS = frozenset(COMMANDS)
-_ids = itertools.count(1)
 
 
 def make_tap(metrics: Metrics) -> MonitorTap:
@@ -142,13 +137,20 @@ class CoreGlue:
             version=__version__, started_at=self.started_at, now=self.now(),
             scs_listening=bool(getattr(self.listening, "connected", False)),
             scs_address=self.scs_address, connections=len(self.service.connections),
-            link=LinkView(self.core.link_up, link.since, link.reason, self.broker,
+            link=LinkView(self.core.link_up, link.since, link.reason, self._broker(),
                           link.reconnects),
             gcs=self._gcs(gc.since),
             agents_by_state=by_state, sessions=len(self.core.services),
             errors=tuple(self.tap.errors)[-20:], admin=self.admin,
             pacing_queue_depth=pacer.depth if pacer is not None else 0,
             pacing_counts=dict(pacer.counters) if pacer is not None else {})
+
+    def _broker(self) -> str:
+        """The broker each link is connected to now (of a failover list, the one in use);
+        the configured URL while none is."""
+        links = getattr(self.service, "links", (self.service.link,))
+        in_use = [_in_use(link) for link in links if link.is_up]
+        return " + ".join(b for b in in_use if b) or self.broker
 
     def _gcs(self, since: float | None) -> tuple[GcView, ...]:
         """One view per GC: the single GC as before, or each GC of a duplex gateway."""
@@ -161,31 +163,13 @@ class CoreGlue:
     # -- AdminActions --------------------------------------------------------------------
 
     def force_logout(self, agent_id: str, reason_code: str) -> ActionResult:
-        s = self.core.agents.get(agent_id)
-        if s is None:
+        answer = self.service.force_logout(agent_id, reason_code)
+        if answer is None:
             return ActionResult(False, f"agent {agent_id!r} is not logged in on this "
                                 "gateway", 404)
-        rid = f"monitor-{next(_ids)}"
-        request = Request(rid, InvokeCommand(
-            service=s.handle, cmd_track_id="0", name="LogOut", string_param="",
-            params=(("ReasonCode", reason_code),) if reason_code else ()))
-        now = self.service.wall()
-        tap = self.service.tap
-        tap.scs_in(s.connection, request, now)
-        effects = self.core.request(s.connection, request, now)
-        # The trace and the monitor see what the core decided, the answer included (so
-        # ``trace replay`` of this input agrees); the shell then carries out the rest with
-        # its tap silenced for this one call, so nothing is told twice.
-        tap.effects(effects, now)
-        answer, rest = _split_answer(effects, s.connection, rid)
-        self.service.tap = NoTrace()
-        try:
-            self.service.execute(rest, now)
-        finally:
-            self.service.tap = tap
-        result = (answer or {}).get("result", {})
+        result = answer.get("result", {})
         code = int(result.get("code", -1))
-        self.tap.note(agent_id, EventView(now, "command", "LogOut (monitor)",
+        self.tap.note(agent_id, EventView(self.service.wall(), "command", "LogOut (monitor)",
                                           "accepted" if code == 0 else
                                           str(result.get("error", ""))))
         if code == 0:
@@ -211,14 +195,13 @@ class CoreGlue:
         return ActionResult(True, f"texts reloaded ({langs})")
 
 
-def _split_answer(effects: list[Effect], connection: int, rid: str
-                  ) -> tuple[Mapping[str, Any] | None, list[Effect]]:
-    answer: Mapping[str, Any] | None = None
-    rest: list[Effect] = []
-    for e in effects:
-        if isinstance(e, ToScs) and e.connection == connection and answer is None \
-                and "method" not in e.message and e.message.get("id") == rid:
-            answer = e.message
-        else:
-            rest.append(e)
-    return answer, rest
+def _in_use(link: Any) -> str:
+    """``stomp://host:port`` of the endpoint a ``StompLink`` is connected to ("" for a
+    link that does not say: the in-process broker)."""
+    broker = getattr(link, "broker", None)
+    if not isinstance(broker, str) or not broker:
+        return ""
+    for endpoint in getattr(link, "endpoints", ()):
+        if f"{endpoint.host}:{endpoint.port}" == broker:
+            return str(endpoint)
+    return broker
