@@ -8,7 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["free_port", "wait_listening"]
+__all__ = ["NO_MONITOR", "free_port", "wait_listening"]
+
+#: gateway.def lines for a ``serve`` that does not need the monitor: without them it would
+#: try the fixed default 127.0.0.1:8077, which parallel test runs would compete for (tests
+#: that need the monitor give ``[Monitor] Listen`` a ``free_port()``).
+NO_MONITOR = '[Monitor]\nListen = ""\n'
 
 
 def free_port() -> int:

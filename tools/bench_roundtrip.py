@@ -129,7 +129,8 @@ def main() -> int:
     gw_port = free_port()
     (tmp / "gateway.def").write_text(
         f'[Server]\nListen = "127.0.0.1:{gw_port}"\n[Broker]\nUrl = "stomp://{host}:{port}"\n'
-        f'[GenericConnector]\nQueue = "{gc_queue}"\nClientDestination = "gw.{gc_queue}"\n')
+        f'[GenericConnector]\nQueue = "{gc_queue}"\nClientDestination = "gw.{gc_queue}"\n'
+        '[Monitor]\nListen = ""\n')  # not measured; 8077 may be another gateway's
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", gc_queue],
                 tmp / "sim.log")
     gw = start(["serve", "--config", str(tmp / "gateway.def"), "--def",

@@ -12,7 +12,7 @@ import pytest
 
 from ..driver.test_e2e_activemq import Lab, lab, start  # noqa: F401 (lab: a fixture)
 from ..driver.test_serve_cli import TEMPLATES
-from ..netutil import free_port
+from ..netutil import NO_MONITOR, free_port
 from .test_console_cli import cli
 
 pytestmark = pytest.mark.broker
@@ -27,7 +27,7 @@ def test_template_console_script_passes_against_the_simulator(
     cfg = tmp_path / "gateway.def"
     cfg.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n[Broker]\n'
                    f'Url = "stomp://{host}:{port}"\n[GenericConnector]\n'
-                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n')
+                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n{NO_MONITOR}')
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
                  "--flavour", flavour], tmp_path / "sim.log")
     gw = start(["serve", "--config", str(cfg), "--def", str(TEMPLATES / f"siebel-{flavour}.def"),
@@ -93,7 +93,7 @@ def test_the_gc_outage_script_passes_on_activemq(broker_stomp: tuple[str, int],
     cfg = tmp_path / "gateway.def"
     cfg.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n[Broker]\n'
                    f'Url = "stomp://{host}:{port}"\n[GenericConnector]\n'
-                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n')
+                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n{NO_MONITOR}')
     script = Path(__file__).resolve().parents[1] / "data" / "traces" / "gc-outage.script"
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
                  "--flavour", "ucce"], tmp_path / "sim.log")

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import stomp
 
-from ..netutil import free_port
+from ..netutil import NO_MONITOR, free_port
 from .scs_client import ScsSocketClient
 from .test_serve_cli import TEMPLATES
 
@@ -100,7 +100,7 @@ def lab(request: pytest.FixtureRequest, broker_stomp: tuple[str, int],
     gw_port = free_port()
     cfg.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n[Broker]\n'
                    f'Url = "failover:(stomp://{host}:{port})"\n[GenericConnector]\n'
-                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n')
+                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n{NO_MONITOR}')
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
                  "--flavour", flavour, "--ring-timeout", "60"], tmp_path / "sim.log")
     gw = start(["serve", "--config", str(cfg), "--def", str(siebel)], tmp_path / "gw.log")

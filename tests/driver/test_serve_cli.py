@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ..netutil import free_port
+from ..netutil import NO_MONITOR, free_port
 from .scs_client import ScsSocketClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,7 +79,7 @@ def embedded_gateway(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     trace = tmp_path / "trace.jsonl"
     p = serve("--config", str(TEMPLATES / "gateway.def"), "--def",
               str(TEMPLATES / "siebel-ucce.def"), "--listen", f"127.0.0.1:{port}",
-              "--trace", str(trace), "--log-format", "json",
+              "--trace", str(trace), "--log-format", "json", "--monitor", "",
               "--log-file", str(tmp_path / "gw.log"))
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -151,7 +151,7 @@ def test_serve_over_tls(tmp_path: Path) -> None:
     port = free_port()
     cfg = tmp_path / "gw.def"
     cfg.write_text(f'[Server]\nListen = "127.0.0.1:{port}"\nTlsCertificate = "{cert}"\n'
-                   f'TlsKey = "{key}"\n')
+                   f'TlsKey = "{key}"\n{NO_MONITOR}')
     p = serve("--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def"))
     try:
         context = ssl.create_default_context(cafile=str(cert))

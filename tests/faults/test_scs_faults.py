@@ -28,7 +28,7 @@ from siebel_gateway.core.vocabulary import AGENT_EVENT
 from ..driver.scs_client import ScsSocketClient
 from ..driver.test_e2e_activemq import ROOT, AgentClient, Lab, start
 from ..driver.test_serve_cli import TEMPLATES
-from ..netutil import free_port
+from ..netutil import NO_MONITOR, free_port
 
 pytestmark = pytest.mark.broker
 RESULTS = ROOT / "build" / "faults"
@@ -54,7 +54,7 @@ def lab(broker: tuple[str, int], tmp: Path, *, server: str = "",
     cfg = tmp / "gateway.def"
     cfg.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n{server}[Broker]\n'
                    f'Url = "failover:(stomp://{host}:{port})"\n[GenericConnector]\n'
-                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n')
+                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n{NO_MONITOR}')
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
                  "--flavour", "ucce", "--ring-timeout", "60"], tmp / "sim.log")
     procs.append(serve(cfg, tmp / "gw.log", gw_port))

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..netutil import free_port
+from ..netutil import NO_MONITOR, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "def_templates"
@@ -41,7 +41,8 @@ def start(tmp: Path, server: str = "", *args: str, env: dict[str, str] | None = 
     """``serve`` with ``[Server]`` lines ``server``; waits until it accepts connections."""
     port = free_port()
     cfg = tmp / "gw.def"
-    cfg.write_text(f'[Server]\nListen = "{listen}:{port}"\n{server}\n{extra_config}',
+    monitor = "" if "[Monitor]" in extra_config else NO_MONITOR
+    cfg.write_text(f'[Server]\nListen = "{listen}:{port}"\n{server}\n{monitor}{extra_config}',
                    encoding="utf-8")
     log = tmp / "gw.log"
     p = subprocess.Popen([sys.executable, "-m", "siebel_gateway.cli", "serve", "--config",

@@ -14,7 +14,7 @@ import stomp
 
 from ..driver.test_e2e_activemq import start
 from ..driver.test_serve_cli import TEMPLATES
-from ..netutil import free_port, wait_listening
+from ..netutil import NO_MONITOR, free_port, wait_listening
 
 __all__ = ["ShimLab", "users_xml"]
 
@@ -60,7 +60,8 @@ class ShimLab:
         cfg = self.workdir / "gateway.def"
         cfg.write_text(f'[Server]\nListen = "127.0.0.1:{self.port}"\n[Broker]\n'
                        f'Url = "failover:(stomp://{host}:{port})"\n[GenericConnector]\n'
-                       f'Queue = "{self.queue}"\nClientDestination = "gw.{self.queue}"\n')
+                       f'Queue = "{self.queue}"\nClientDestination = "gw.{self.queue}"\n'
+                       f'{NO_MONITOR}')
         self.runs += 1
         log = self.workdir / f"gw{self.runs}.log"
         self.gateway = start(["serve", "--config", str(cfg), "--def",
