@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ..driver.test_e2e_activemq import Lab, lab, start  # noqa: F401 (lab: a fixture)
+from ..driver.test_e2e_activemq import Lab, gateway_config, lab, start  # noqa: F401 (lab)
 from ..driver.test_serve_cli import TEMPLATES
-from ..netutil import NO_MONITOR, free_port
+from ..netutil import free_port
 from .test_console_cli import cli
 
 pytestmark = pytest.mark.broker
@@ -24,10 +24,7 @@ def test_template_console_script_passes_against_the_simulator(
     host, port = broker_stomp
     queue = f"GC{uuid.uuid4().hex[:8]}"
     gw_port = free_port()
-    cfg = tmp_path / "gateway.def"
-    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n[Broker]\n'
-                   f'Url = "stomp://{host}:{port}"\n[GenericConnector]\n'
-                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n{NO_MONITOR}')
+    cfg = gateway_config(tmp_path / "gateway.def", gw_port, f"stomp://{host}:{port}", queue)
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
                  "--flavour", flavour], tmp_path / "sim.log")
     gw = start(["serve", "--config", str(cfg), "--def", str(TEMPLATES / f"siebel-{flavour}.def"),
@@ -90,10 +87,7 @@ def test_the_gc_outage_script_passes_on_activemq(broker_stomp: tuple[str, int],
     host, port = broker_stomp
     queue = f"GC{uuid.uuid4().hex[:8]}"
     gw_port = free_port()
-    cfg = tmp_path / "gateway.def"
-    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n[Broker]\n'
-                   f'Url = "stomp://{host}:{port}"\n[GenericConnector]\n'
-                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n{NO_MONITOR}')
+    cfg = gateway_config(tmp_path / "gateway.def", gw_port, f"stomp://{host}:{port}", queue)
     script = Path(__file__).resolve().parents[1] / "data" / "traces" / "gc-outage.script"
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
                  "--flavour", "ucce"], tmp_path / "sim.log")

@@ -89,6 +89,17 @@ def start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
                             env={**os.environ})
 
 
+def gateway_config(path: Path, gw_port: int, broker: str, queue: str,
+                   server: str = "") -> Path:
+    """A lab's gateway.def at ``path``: SCS on 127.0.0.1:``gw_port`` (``server``: more
+    ``[Server]`` lines), the GC on ``queue`` of ``broker`` answering to ``gw.<queue>``, no
+    monitor."""
+    path.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n{server}[Broker]\n'
+                    f'Url = "{broker}"\n[GenericConnector]\n'
+                    f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n{NO_MONITOR}')
+    return path
+
+
 @pytest.fixture(params=["ucce", "uccx"])
 def lab(request: pytest.FixtureRequest, broker_stomp: tuple[str, int],
         tmp_path: Path) -> Iterator[Lab]:
@@ -96,11 +107,9 @@ def lab(request: pytest.FixtureRequest, broker_stomp: tuple[str, int],
     flavour = request.param
     queue = f"GC{uuid.uuid4().hex[:8]}"
     siebel = TEMPLATES / f"siebel-{flavour}.def"
-    cfg = tmp_path / "gateway.def"
     gw_port = free_port()
-    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n[Broker]\n'
-                   f'Url = "failover:(stomp://{host}:{port})"\n[GenericConnector]\n'
-                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n{NO_MONITOR}')
+    cfg = gateway_config(tmp_path / "gateway.def", gw_port,
+                         f"failover:(stomp://{host}:{port})", queue)
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
                  "--flavour", flavour, "--ring-timeout", "60"], tmp_path / "sim.log")
     gw = start(["serve", "--config", str(cfg), "--def", str(siebel)], tmp_path / "gw.log")

@@ -10,11 +10,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from ..netutil import NO_MONITOR, free_port
+from ..netutil import NO_MONITOR, free_port, wait_listening
 from .scs_client import ScsSocketClient
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -143,34 +144,36 @@ def _self_signed(tmp: Path) -> tuple[Path, Path]:
     return cert_file, key_file
 
 
+@contextmanager
+def tls_serve(tmp: Path) -> Iterator[tuple[int, Path]]:
+    """``serve`` over TLS with a fresh self-signed certificate for localhost, on the
+    embedded broker; (port, certificate) once it listens."""
+    cert, key = _self_signed(tmp)
+    port = free_port()
+    cfg = tmp / "gw.def"
+    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{port}"\nTlsCertificate = "{cert}"\n'
+                   f'TlsKey = "{key}"\n[Broker]\nUrl = "memory://"\n{NO_MONITOR}')
+    p = serve("--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def"))
+    try:
+        wait_listening(p, port)
+        yield port, cert
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=20)
+
+
 def test_serve_over_tls(tmp_path: Path) -> None:
     import json
     import ssl
 
-    cert, key = _self_signed(tmp_path)
-    port = free_port()
-    cfg = tmp_path / "gw.def"
-    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{port}"\nTlsCertificate = "{cert}"\n'
-                   f'TlsKey = "{key}"\n{NO_MONITOR}')
-    p = serve("--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def"))
-    try:
+    with tls_serve(tmp_path) as (port, cert):
         context = ssl.create_default_context(cafile=str(cert))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                raw = socket.create_connection(("127.0.0.1", port), timeout=5)
-                break
-            except OSError:
-                assert p.poll() is None and time.monotonic() < deadline
-                time.sleep(0.05)
-        with context.wrap_socket(raw, server_hostname="localhost") as tls:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw, \
+                context.wrap_socket(raw, server_hostname="localhost") as tls:
             tls.sendall(b'{"jsonrpc":"2.0","id":1,"method":"APIVersion"}\n')
             line = tls.makefile("rb").readline()
         assert json.loads(line) == {"jsonrpc": "2.0", "id": 1,
                                     "result": {"code": 0, "version": 2, "protocol": "1.1"}}
-    finally:
-        p.send_signal(signal.SIGINT)
-        p.communicate(timeout=20)
 
 
 def test_tls_needs_both_files(tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from typing import Any
 
 import stomp
 
-from ..driver.test_e2e_activemq import start
+from ..driver.test_e2e_activemq import gateway_config, start
 from ..driver.test_serve_cli import TEMPLATES
-from ..netutil import NO_MONITOR, free_port, wait_listening
+from ..netutil import free_port, wait_listening
 
 __all__ = ["ShimLab", "users_xml"]
 
@@ -57,11 +57,8 @@ class ShimLab:
 
     def start_gateway(self) -> None:
         host, port = self.broker
-        cfg = self.workdir / "gateway.def"
-        cfg.write_text(f'[Server]\nListen = "127.0.0.1:{self.port}"\n[Broker]\n'
-                       f'Url = "failover:(stomp://{host}:{port})"\n[GenericConnector]\n'
-                       f'Queue = "{self.queue}"\nClientDestination = "gw.{self.queue}"\n'
-                       f'{NO_MONITOR}')
+        cfg = gateway_config(self.workdir / "gateway.def", self.port,
+                             f"failover:(stomp://{host}:{port})", self.queue)
         self.runs += 1
         log = self.workdir / f"gw{self.runs}.log"
         self.gateway = start(["serve", "--config", str(cfg), "--def",

@@ -3,32 +3,20 @@ simulator), verifying the gateway's certificate against GatewayCaFile and its ho
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from ..driver.test_serve_cli import TEMPLATES, _self_signed, serve
-from ..netutil import free_port, wait_listening
+from ..driver.test_serve_cli import _self_signed, tls_serve
 from .agent_day import login
 from .fakecm import FakeCM
 
 
 @pytest.fixture
 def tls_gateway(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    cert, key = _self_signed(tmp_path)
-    port = free_port()
-    cfg = tmp_path / "gw.def"
-    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{port}"\nTlsCertificate = "{cert}"\n'
-                   f'TlsKey = "{key}"\n[Broker]\nUrl = "memory://"\n')
-    p = serve("--config", str(cfg), "--def", str(TEMPLATES / "siebel-ucce.def"))
-    wait_listening(p, port)
-    try:
-        yield port, cert
-    finally:
-        p.send_signal(signal.SIGINT)
-        p.communicate(timeout=20)
+    with tls_serve(tmp_path) as served:
+        yield served
 
 
 def test_an_agent_logs_in_over_tls(start_cm: Callable[..., FakeCM],
