@@ -26,9 +26,9 @@ import pytest
 from siebel_gateway.core.vocabulary import AGENT_EVENT
 
 from ..driver.scs_client import ScsSocketClient
-from ..driver.test_e2e_activemq import ROOT, AgentClient, Lab, start
+from ..driver.test_e2e_activemq import ROOT, AgentClient, Lab, gateway_config, start
 from ..driver.test_serve_cli import TEMPLATES
-from ..netutil import NO_MONITOR, free_port
+from ..netutil import free_port
 
 pytestmark = pytest.mark.broker
 RESULTS = ROOT / "build" / "faults"
@@ -51,10 +51,8 @@ def lab(broker: tuple[str, int], tmp: Path, *, server: str = "",
     host, port = broker
     queue = f"GC{uuid.uuid4().hex[:8]}"
     gw_port = free_port()
-    cfg = tmp / "gateway.def"
-    cfg.write_text(f'[Server]\nListen = "127.0.0.1:{gw_port}"\n{server}[Broker]\n'
-                   f'Url = "failover:(stomp://{host}:{port})"\n[GenericConnector]\n'
-                   f'Queue = "{queue}"\nClientDestination = "gw.{queue}"\n{NO_MONITOR}')
+    cfg = gateway_config(tmp / "gateway.def", gw_port, f"failover:(stomp://{host}:{port})",
+                         queue, server)
     sim = start(["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue", queue,
                  "--flavour", "ucce", "--ring-timeout", "60"], tmp / "sim.log")
     procs.append(serve(cfg, tmp / "gw.log", gw_port))
@@ -221,6 +219,9 @@ class Proxy:
         self.port = self.server.getsockname()[1]
         self.live: list[socket.socket] = []
         self.accepted = 0
+        # cut() and a connection accepted meanwhile (a client reconnecting at once) must not
+        # interleave: the new connection is not one cut() was asked to cut.
+        self._lock = threading.Lock()
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -230,8 +231,9 @@ class Proxy:
             except OSError:
                 return
             up = socket.create_connection(("127.0.0.1", self.upstream))
-            self.accepted += 1
-            self.live += [down, up]
+            with self._lock:
+                self.accepted += 1
+                self.live += [down, up]
             for a, b in ((down, up), (up, down)):
                 threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
@@ -247,10 +249,11 @@ class Proxy:
                 s.shutdown(socket.SHUT_RDWR)
 
     def cut(self) -> None:
-        for s in self.live:
+        with self._lock:
+            live, self.live = self.live, []
+        for s in live:
             with suppress(OSError):
                 s.shutdown(socket.SHUT_RDWR)
-        self.live = []
 
     def close(self) -> None:
         self.cut()

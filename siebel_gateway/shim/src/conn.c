@@ -277,7 +277,11 @@ ISC_RESULT sgw_request_direct(sgw_driver* d, const char* method, const char* par
     deadline = sgw_now_ms() + d->request_timeout_ms;
     while (!found) {
         int64_t left = deadline - sgw_now_ms();
-        if (left <= 0 || read_some(d, (int)left, id, svc, &found) != 0) break;
+        if (left <= 0) break;
+        if (read_some(d, (int)left, id, svc, &found) != 0) {
+            sgw_log("%s: the connection closed before the answer", method);
+            return SC_EC_NETWORK_ERROR;
+        }
     }
     if (!found) {
         sgw_log("%s: no answer within %d ms", method, d->request_timeout_ms);
