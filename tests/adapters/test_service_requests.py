@@ -18,6 +18,11 @@ from ..driver.harness import Rig
 LINE = b'{"jsonrpc":"2.0","id":%d,"method":"APIVersion"}\n'
 
 
+def _written(transport: Any) -> list[bytes]:
+    lines: list[bytes] = transport.value().splitlines()
+    return lines
+
+
 @pytest.fixture
 def sends(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every transport the service hands to the kernel (``send_now``), in order."""
@@ -31,7 +36,7 @@ def test_a_pipelined_read_is_answered_in_order_and_sent_once(sends: list[Any]) -
     c = rig.client()
     c.protocol.dataReceived(b"".join(LINE % n for n in range(1, 201)))
     assert sends == [c.transport]  # one send for the read, not one per line
-    answers = [json.loads(line) for line in c.transport.value().splitlines()]
+    answers = [json.loads(line) for line in _written(c.transport)]
     assert [a["id"] for a in answers] == list(range(1, 201))
     assert all(a["result"]["code"] == 0 for a in answers)
 
@@ -49,7 +54,7 @@ def test_a_line_that_breaks_the_shell_costs_that_line_only_in_a_batch(
 
     monkeypatch.setattr(rig.core, "request", broken)
     c.protocol.dataReceived(b"".join(LINE % n for n in range(1, 6)))
-    answers = [json.loads(line) for line in c.transport.value().splitlines()]
+    answers = [json.loads(line) for line in _written(c.transport)]
     assert [a["id"] for a in answers] == [1, 2, 3, 4, 5]
     assert answers[2]["error"]["code"] == -32603
     assert [a["result"]["code"] for a in answers if "result" in a] == [0, 0, 0, 0]
