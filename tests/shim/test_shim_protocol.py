@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from .agent_day import NON_ASCII
-from .fake_gateway import FakeGateway, GwConn
+from .fake_gateway import FakeGateway, GwConn, Handler
 from .fakecm import FakeCM
 
 PARAMS = [["Driver:Flavour", "UCCE"], ["Driver:NotifyWhenDone", "TRUE"]]
@@ -26,11 +26,19 @@ def gateways() -> Iterator[list[FakeGateway]]:
         g.close()
 
 
-def start(cm: FakeCM, gw: FakeGateway, timeout_ms: int = 2000) -> None:
+def scripted(start_cm: Callable[..., FakeCM], gateways: list[FakeGateway], handler: Handler,
+             *, timeout_ms: int = 2000, session: str | None = None
+             ) -> tuple[FakeCM, FakeGateway]:
+    """A gateway answering as ``handler`` says, and a channel manager whose driver "d" is
+    created on it."""
+    gw = FakeGateway(handler, session=session)
+    gateways.append(gw)
+    cm = start_cm()
     r = cm.driver("d", [*PARAMS, ["GatewayAddress", gw.address],
                         ["RequestTimeoutMs", str(timeout_ms)]])
     assert r["code"] == 0, r
     assert (r["commands"], r["events"]) == (["LogIn"], ["EventAgentLogin"])
+    return cm, gw
 
 
 def test_a_gateway_that_never_answers(start_cm: Callable[..., FakeCM]) -> None:
@@ -69,10 +77,7 @@ def test_a_late_answer_is_dropped_and_the_next_request_gets_its_own(
         conn.result(msg["id"], code=0)
         return True
 
-    gw = FakeGateway(slow)
-    gateways.append(gw)
-    cm = start_cm()
-    start(cm, gw, timeout_ms=400)
+    cm, _ = scripted(start_cm, gateways, slow, timeout_ms=400)
     assert cm.cmd("service", "a", "d", "", SERVICE)["code"] == 0
     r = cm.cmd("invoke", "a", "c1", "Slow", "", [])
     assert r["code"] == 6 and 350 <= r["ms"] < 2400  # it waited, but not much longer
@@ -93,10 +98,7 @@ def test_every_export_forwards_as_its_request(start_cm: Callable[..., FakeCM],
             return True
         return False
 
-    gw = FakeGateway(answer)
-    gateways.append(gw)
-    cm = start_cm()
-    start(cm, gw)
+    cm, gw = scripted(start_cm, gateways, answer)
     assert cm.cmd("service", "a", "d", "conn", SERVICE)["code"] == 0
     got = {
         "AcceptWorkItem": cm.cmd("accept", "a", "t1")["code"],
@@ -143,10 +145,7 @@ def test_resume_keeps_the_session(start_cm: Callable[..., FakeCM],
             return True
         return False
 
-    gw = FakeGateway(resume, session="tok-1")
-    gateways.append(gw)
-    cm = start_cm()
-    start(cm, gw)
+    cm, gw = scripted(start_cm, gateways, resume, session="tok-1")
     a = cm.service("a", "d", SERVICE)
     assert a.invoke("Drop") == {"code": 0}
     a.wait_callback("ShowStatusText", text="Connection to the Siebel gateway lost; reconnecting")
@@ -180,10 +179,7 @@ def test_resume_refused_creates_driver_and_services_again(
             return True
         return False
 
-    gw = FakeGateway(drop, session="tok-1")
-    gateways.append(gw)
-    cm = start_cm()
-    start(cm, gw)
+    cm, gw = scripted(start_cm, gateways, drop, session="tok-1")
     a = cm.service("a", "d", SERVICE)
     assert a.invoke("Drop") == {"code": 6}
     a.wait_callback("CleanAllWorkItem")
@@ -216,10 +212,7 @@ def test_strings_cross_as_utf16_and_bad_input_is_replaced(
             return True
         return False
 
-    gw = FakeGateway(answer)
-    gateways.append(gw)
-    cm = start_cm()
-    start(cm, gw)
+    cm, gw = scripted(start_cm, gateways, answer)
     a = cm.service("a", "d", SERVICE)
     # from Siebel: UTF-16 with a pair (the emoji) and a lone high surrogate
     assert a.invoke("Say", f"{NON_ASCII} \ud800!", Note=NON_ASCII) == {"code": 0}
