@@ -419,7 +419,8 @@ class Run:
         for rid in missing[:lost]:
             self.problem("answers without their id", *known[rid])
         answered = len(seen) + min(anonymous, others) + lost
-        counts = Counter({"lines tried": tried, "answered": answered})
+        counts = Counter({"lines tried": tried, "answered": answered,
+                          "blank lines (no answer due)": tried - len(expected)})
         if anonymous > others + lost:
             counts["extra answers"] += anonymous - others - lost
         if answered < len(expected):
@@ -465,7 +466,8 @@ class Run:
         self.counts["defect lines in the log"] = sum(
             1 for ln in log.splitlines()
             if "#critical]" in ln or "internal error" in ln or "Unhandled Error" in ln)
-        order = ("lines tried", "answered", "unanswered", "answers without their id",
+        order = ("lines tried", "blank lines (no answer due)", "answered", "unanswered",
+                 "answers without their id",
                  "duplicate answers", "extra answers", "malformed answers",
                  "internal errors (-32603)", "dropped connections", "crashes",
                  "agent logouts", "GC events sent", "dropped connections (GC fuzz)",
@@ -483,8 +485,8 @@ class Run:
             print(f"first examples of {what}:")
             for e in examples:
                 print(f"    {e}")
-        bad = sum(self.counts[k] for k in order if k not in ("lines tried", "answered",
-                                                              "GC events sent"))
+        good = ("lines tried", "blank lines (no answer due)", "answered", "GC events sent")
+        bad = sum(self.counts[k] for k in order if k not in good)
         return 1 if bad else 0
 
 
