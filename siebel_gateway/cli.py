@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .shim.build import add_parser as add_shim_parser
 
     add_shim_parser(sub)
+    from .keygen import add_parser as add_keygen_parser
+
+    add_keygen_parser(sub)
     return parser
 
 

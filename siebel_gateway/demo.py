@@ -73,7 +73,7 @@ async def run_demo(reactor: Any, args: argparse.Namespace, *,
         steps = read_script(script)
         ready = prepare(argparse.Namespace(config=str(template_path("gateway.def")),
                                            siebel_def=str(siebel_def), listen="127.0.0.1:0",
-                                           broker=broker))
+                                           broker=broker, ephemeral_key=True))
         if log:
             _quiet_logs()
         parts = build(reactor, ready, trace=args.trace)
@@ -95,6 +95,9 @@ async def run_demo(reactor: Any, args: argparse.Namespace, *,
         await control_link.start()
     emit(f"demo: {flavour.upper()} shift on {broker}; gateway on 127.0.0.1:{parts['port']}, "
          f"script {script}")
+    if ready["ephemeral_key"]:
+        emit("demo: UseSecurePassword is on: agent passwords cross the broker Triple-DES "
+             "encrypted with a one-off key held in memory only")
     code = 1
     try:
         core = parts["core"]

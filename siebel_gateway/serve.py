@@ -49,7 +49,14 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     from .core.driver import DriverConfigError, parse_driver_params
     from .core.gateway import GatewayOptions
     from .core.vocabulary import COMMANDS, EVENTS
-    from .crypto import KeyError3DES, encrypt_password, load_key
+    from .crypto import (
+        DEFAULT_KEY_ENV,
+        KeyError3DES,
+        default_key,
+        encrypt_password,
+        load_key,
+        new_key,
+    )
     from .def_file import DefFileError, check_file
     from .def_support import driver_defaults, unsupported
     from .gc.dialect import load_dialect
@@ -98,15 +105,28 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     except DriverConfigError as exc:
         raise StartError(f"{args.siebel_def}: {exc}") from None
     key = None
+    ephemeral = False
     if settings.key_file or settings.key_env:
         try:
             key = load_key(file=settings.key_file or None, env=settings.key_env or None)
         except KeyError3DES as exc:
             raise StartError(f"{settings.path} [Security]: {exc}") from None
+    else:  # neither configured: SIEBEL_GW_PASSWORD_KEY, else (the GC is the simulator in
+        # this very process: memory://, the demo) a one-off key
+        try:
+            key = default_key()
+        except KeyError3DES as exc:
+            raise StartError(str(exc)) from None
+        in_process = getattr(args, "ephemeral_key", False) or all(
+            e.scheme == "memory" for e in settings.broker_endpoints)
+        if key is None and driver.use_secure_password and in_process:
+            key, ephemeral = new_key(), True
     if driver.use_secure_password and key is None:
         raise StartError(f"{args.siebel_def} sets UseSecurePassword = TRUE but {settings.path} "
                          "names no Triple-DES key ([Security] SecurePasswordKeyFile or "
-                         "SecurePasswordKeyEnv)")
+                         f"SecurePasswordKeyEnv) and {DEFAULT_KEY_ENV} is not set. "
+                         "'siebel-gateway keygen FILE' writes a new key file; give the "
+                         "Generic Connector the same key")
     try:
         dialect = load_dialect(settings.dialect or None)
         catalog = load_catalog(settings.locale_dir or None)
@@ -144,6 +164,7 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     encrypt = (lambda pw: encrypt_password(pw, key)) if key is not None else None
     return {"settings": settings, "dialect": dialect, "catalog": catalog, "options": options,
             "encrypt": encrypt, "broker_password": broker_password, "key": key,
+            "ephemeral_key": ephemeral,
             "flavour": driver.flavour, "monitor_token": monitor_token,
             "token": token}
 
@@ -188,6 +209,10 @@ def run(args: argparse.Namespace) -> int:
     if gateway.get("monitor_url"):
         print(f"siebel-gateway: monitor on {gateway['monitor_url']}", file=sys.stderr,
               flush=True)
+    if ready["ephemeral_key"]:
+        print("siebel-gateway: UseSecurePassword with no key configured: the gateway and the "
+              "embedded GC simulator share a one-off Triple-DES key held in memory",
+              file=sys.stderr, flush=True)
     reactor.run()
     return 0
 

@@ -11,6 +11,13 @@ import os
 
 import pytest
 
+from siebel_gateway.crypto import DEFAULT_KEY_ENV, new_key
+
+# The shipped Siebel templates set UseSecurePassword = TRUE: every serve, simulate-gc and
+# demo the tests start with them (and no [Security] key of their own) shares this
+# session's one-off Triple-DES key through the environment.  It is never printed.
+os.environ.setdefault(DEFAULT_KEY_ENV, new_key().hex())
+
 
 def _required() -> bool:
     return bool(os.environ.get("SIEBEL_GW_REQUIRE_BROKER") or os.environ.get("CI"))

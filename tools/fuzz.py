@@ -1,25 +1,31 @@
 #!/usr/bin/env python3
 """Long fuzz run against a ``siebel-gateway serve`` process (issue 12).
 
-    python tools/fuzz.py [--lines 1000000] [--seed 1] [--batch 200]
+    python tools/fuzz.py [--lines 1000000] [--seed 1] [--connections 4] [--window 200]
                          [--broker 127.0.0.1:61613 --gc-events 100000]
 
-SCS edge: agent 1001 logs in on one connection; then valid requests, mutated (types,
-methods, ids incl. NaN / Infinity / 1e400, lone surrogates, nesting up to 100,000 levels,
-sizes past MaxLineBytes, invalid UTF-8, junk), are pipelined in batches and written in
-random pieces.  After each batch a sentinel request shows where the batch's answers end.
-Every non-blank line must get exactly one well-formed JSON answer; the connection must
-stay open and the agent logged in.
+SCS edge: ``--connections`` connections in parallel, each with its own driver and agent
+(1001, 1002, ...) logged in and its own random stream (seed, connection).  Valid requests,
+mutated (types, methods, ids incl. NaN / Infinity / 1e400, lone surrogates, nesting up to
+100,000 levels, sizes past MaxLineBytes, invalid UTF-8, junk), are pipelined in windows of
+``--window`` lines written in random pieces (lines split across reads) while answers are
+read; a sentinel request closes each window.  Every non-blank line must get exactly one
+well-formed (strict) JSON answer: a line whose id survives its mutation must be answered
+with that id exactly once, and the other lines' answers must make up the count.  The
+connections must stay open, their agents logged in (no ``EventAgentLogout``), and the
+gateway process up (checked after every window).
 
 GC edge (with ``--broker``, a real ActiveMQ; ``simulate-gc`` runs there on a private
 queue): event texts of the simulator, mutated (fields replaced, inserted, dropped, long;
 junk ``gcTimestamp`` headers), are published on the gateway's event topic; after each
 batch the SCS connection must still answer.
 
-Prints lines tried / answered / unanswered / malformed answers / internal errors (-32603) /
-dropped connections / crashes / agent logouts / defects in the gateway log, with the first
-examples of each problem; exits 1 when any is not 0.  Without ``--broker`` the gateway
-runs on memory:// (its embedded GC simulator) and only the SCS edge is fuzzed.
+Prints lines tried / answered / unanswered / answers without their id / duplicate and extra
+answers / malformed answers / internal errors (-32603) / dropped connections / crashes /
+agent logouts / defects in the gateway log, with the first examples of each problem; exits
+1 when any is not 0.  Without ``--broker`` the gateway runs on memory:// (its embedded GC
+simulator) and only the SCS edge is fuzzed.  The requests and event texts mutated are the
+ones of the CI fuzz test (``tests/hardening/corpus.py``).
 """
 
 from __future__ import annotations
@@ -28,10 +34,12 @@ import argparse
 import json
 import os
 import random
+import select
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -41,28 +49,21 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from siebel_gateway.crypto import DEFAULT_KEY_ENV, new_key  # noqa: E402
 from siebel_gateway.logtext import peer_text  # noqa: E402
+from tests.hardening.corpus import BODIES, COMMANDS, JUNK, METHODS, body  # noqa: E402
 
-COMMANDS = ("ChangeReadyState", "ChangeNotReadyState", "MakeCall", "AnswerCall", "HoldCall",
-            "RetrieveCall", "ReleaseCall", "SendDTMF", "SetWrapUpReason", "TransferInit",
-            "ConferenceInit", "SetCurrentWorkItem", "NoSuchCommand")
-METHODS = ("APIVersion", "RequestCommandEventList", "InvokeCommand", "InvokeCommandEx",
-           "NotifyEventHandlingFinished", "AcceptWorkItem", "SuspendWorkItem",
-           "ResumeWorkItem", "HandleQueuedWorkItem", "CreateISCDriverInstance",
-           "RequestService", "ReleaseWorkItem")
-BODIES = ("{a}#AgentInfo#Chris#Smith#false#OPTIONAL#x:1#Sales#Chris Smith",
-          "{a}#State#NOT_READY#-1###2025-11-21T04:40:00.000Z#Chris Smith#-1#2001",
-          "{a}#State#READY#-1###2025-11-21T04:40:00.000Z#Chris Smith#-1#2001",
-          "{a}#ReasonCodes#WRAP_UP#Sales Call,Support#Sales Call,Support",
-          "{a}#NewInboundCall#4155550100#8005550100#key:168#PREROUTE_DIRECT_AGENT###",
-          "{a}#InboundCall#ACTIVE#168#4155550100#ACTIVE#8005550100#PREROUTE_DIRECT_AGENT####",
-          "{a}#InboundCall#DROPPED#168#4155550100#DROPPED#8005550100#ACD_IN####",
-          "{a}#Error#Generic Error#20999#something failed#MakeReady",
-          "system#IN_SERVICE#")
-
-
+#: Mutation kinds, drawn with equal odds (one line in 14 is 1.1 MB, past MaxLineBytes).
 KINDS = ("valid", "type", "drop", "id", "method", "size", "deep", "surrogate", "nonfinite",
          "junk", "bytes", "notobject", "extra", "huge")
+#: Kinds whose line keeps the request's own integer id: the answer must carry it.
+KEEPS_ID = frozenset({"valid", "type", "drop", "method", "size", "extra"})
+# Characters of the random texts: ASCII, accents, CJK, Arabic, controls and NUL, the DEF
+# and GC separators, astral emoji.
+ALPHABET = tuple("abc XYZ 123" "äöü éè ñ" "中文字符" "عربي" "\x00\x01\x1b\t\r" "#,|;\"\\" "😀🙈")
+HUGE = ('{"jsonrpc":"2.0","id":1,"method":"APIVersion","x":"' + "y" * 1_100_000
+        + '"}').encode()
+BIG = "x" * 200_000
 
 
 class Mutator:
@@ -72,9 +73,7 @@ class Mutator:
 
     def text(self, n: int = 12) -> str:
         r = self.rng
-        pools = ("abc XYZ 123", "äöü éè ñ", "中文字符", "عربي", "\x00\x01\x1b\t\r",
-                 "#,|;\"\\", "😀🙈")
-        return "".join(r.choice(r.choice(pools)) for _ in range(r.randint(0, n)))
+        return "".join(r.choices(ALPHABET, k=r.randint(0, n)))
 
     def value(self, depth: int = 0) -> Any:
         r = self.rng
@@ -98,10 +97,15 @@ class Mutator:
     def line(self, rid: int) -> tuple[str, bytes]:
         """(mutation kind, the line without its newline)."""
         r = self.rng
+        kind = r.choice(self.kinds)
+        if kind == "huge":
+            return kind, HUGE
+        if kind == "bytes":
+            return kind, r.randbytes(r.randint(1, 60)).replace(b"\n", b"")
+        if kind == "notobject":
+            return kind, json.dumps(r.choice([1, "x", [1, 2], None, 2.5])).encode()
         req = self.request(rid)
         params = req["params"]
-        kind = r.choice(self.kinds)
-        text = ""
         if kind == "type":
             params[r.choice(sorted(params))] = self.value()
         elif kind == "drop":
@@ -111,10 +115,10 @@ class Mutator:
         elif kind == "method":
             req["method"] = r.choice([self.text(), self.value(), "authenticate", ""])
         elif kind == "size":
-            params[r.choice(sorted(params))] = "x" * r.randint(1000, 200_000)
+            params[r.choice(sorted(params))] = BIG[:r.randint(1000, 200_000)]
         elif kind == "extra":
             req[self.text(5)] = self.value()
-        if kind not in ("surrogate", "nonfinite", "deep", "huge"):
+        if kind not in ("surrogate", "nonfinite", "deep"):
             text = json.dumps(req, ensure_ascii=r.random() < 0.5)
         elif kind == "surrogate":
             text = json.dumps(req).replace('"Voice"', '"Vo\\ud800ice"').replace(
@@ -124,24 +128,18 @@ class Mutator:
         elif kind == "nonfinite":
             text = json.dumps(req).replace(f'"id": {rid}', '"id": ' + r.choice(
                 ["NaN", "Infinity", "-Infinity", "1e400"]))
-        elif kind == "deep":
+        else:  # deep
             n = r.choice([100, 1000, 5000, 100_000])
             text = json.dumps(req).replace('"params": [', '"params": [' + "[" * n + "]" * n
                                            + ",", 1)
-        elif kind == "huge":
-            text = '{"jsonrpc":"2.0","id":1,"method":"APIVersion","x":"' + "y" * 1_100_000 + '"}'
         data = text.encode("utf-8", "surrogatepass")
         if kind == "junk":
-            data = r.choice([b"{", b"[1,2", b"null", b"nan", b"}{"]) + data[:r.randint(0, 30)]
-        elif kind == "bytes":
-            data = bytes(r.randint(0, 255) for _ in range(r.randint(1, 60))).replace(b"\n", b"")
-        elif kind == "notobject":
-            data = json.dumps(r.choice([1, "x", [1, 2], None, 2.5])).encode()
+            data = r.choice(JUNK) + data[:r.randint(0, 30)]
         return kind, data
 
     def gc_event(self, agent: str) -> tuple[str, dict[str, str]]:
         r = self.rng
-        fields = r.choice(BODIES).format(a=agent).split("#")
+        fields = body(r.choice(BODIES), agent).split("#")
         for _ in range(r.randint(0, 3)):
             i = r.randint(0, len(fields))
             action = r.choice(("replace", "insert", "delete", "long"))
@@ -166,6 +164,12 @@ class Gateway:
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.sim: subprocess.Popen[bytes] | None = None
+        self.lock = threading.Lock()
+        self.starts = 0
+        # The templates set UseSecurePassword = TRUE: serve and simulate-gc share a key.
+        self.env = {**os.environ}
+        if not self.env.get(DEFAULT_KEY_ENV):
+            self.env[DEFAULT_KEY_ENV] = new_key().hex()
 
     def start(self) -> None:
         with socket.socket() as s:
@@ -182,6 +186,7 @@ class Gateway:
         self.proc = self._run(["serve", "--config", str(self.tmp / "gw.def"), "--def",
                                str(ROOT / "def_templates" / "siebel-ucce.def"),
                                "--log-file", str(self.tmp / "gw.log")], "gw.err")
+        self.starts += 1
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -196,10 +201,18 @@ class Gateway:
     def _run(self, args: list[str], err: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen([sys.executable, "-m", "siebel_gateway.cli", *args], cwd=ROOT,
                                 stdout=subprocess.DEVNULL, stderr=(self.tmp / err).open("ab"),
-                                env={**os.environ})
+                                env=self.env)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
+
+    def ensure(self, seen_start: int) -> bool:
+        """Restarts a dead gateway once (whoever sees it first); True if it had crashed."""
+        with self.lock:
+            if self.alive() or self.starts != seen_start:
+                return False
+            self.start()
+            return True
 
     def stop(self) -> None:
         for p in (self.proc, self.sim):
@@ -209,21 +222,44 @@ class Gateway:
 
 
 class Connection:
-    """One SCS connection with agent 1001 logged in; reads answers by batch."""
+    """One SCS connection with its own driver and agent (``1001 + n``) logged in."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, n: int) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.n = n
         self.buf = b""
         self.logouts = 0
 
     def lines(self, deadline: float) -> list[bytes]:
         self.sock.settimeout(max(0.01, deadline - time.monotonic()))
-        data = self.sock.recv(1 << 20)
+        return self._take(self.sock.recv(1 << 20))
+
+    def _take(self, data: bytes) -> list[bytes]:
         if not data:
             raise ConnectionError("closed by the gateway")
         self.buf += data
         *complete, self.buf = self.buf.split(b"\n")
         return complete
+
+    def send_reading(self, stream: bytes, rng: random.Random) -> list[bytes]:
+        """Writes ``stream`` in random pieces (lines split across reads), reading what the
+        gateway answers meanwhile so neither side blocks on a full buffer."""
+        view, got = memoryview(stream), []
+        self.sock.setblocking(False)
+        try:
+            while view:
+                readable, writable, _ = select.select([self.sock], [self.sock], [], 60)
+                if not readable and not writable:
+                    raise ConnectionError("gateway neither reads nor answers for 60 s")
+                if readable:
+                    got += self._take(self.sock.recv(1 << 20))
+                if writable:
+                    cut = rng.randint(1, min(len(view), 70_000))
+                    sent = self.sock.send(view[:cut])
+                    view = view[sent:]
+        finally:
+            self.sock.setblocking(True)
+        return got
 
     def call(self, rid: str, method: str, **params: Any) -> dict[str, Any]:
         self.sock.sendall(json.dumps({"jsonrpc": "2.0", "id": rid, "method": method,
@@ -236,19 +272,20 @@ class Connection:
                     return dict(msg.get("result") or msg)
 
     def login(self) -> str:
+        agent = str(1001 + self.n)
         d = self.call("d", "CreateISCDriverInstance", mediaType="Voice", language="ENU",
                       connectString="", params=[])["driver"]
         s = self.call("s", "RequestService", driver=d, connectString="",
-                      params=[["AgentId", "1001"], ["Extension", "2001"]])["service"]
-        deadline = time.monotonic() + 30
-        while True:  # until the GC is available (a real broker: the simulator answers Hello)
+                      params=[["AgentId", agent], ["Extension", str(2001 + self.n)]])["service"]
+        deadline = time.monotonic() + 90
+        while True:  # until the GC is available and a dropped session's claim is gone
             r = self.call("l", "InvokeCommand", service=s, cmdTrackId="l", name="LogIn",
-                          stringParam="", params=[["AgentPin", "secret1001"]])
-            if r.get("code") != 6 or time.monotonic() > deadline:
+                          stringParam="", params=[["AgentPin", f"secret{agent}"]])
+            if r.get("code") == 0 or time.monotonic() > deadline:
                 break
-            time.sleep(0.2)
+            time.sleep(0.5)
         if r.get("code") != 0:
-            raise SystemExit(f"fuzz: agent 1001 cannot log in: {r}")
+            raise SystemExit(f"fuzz: agent {agent} cannot log in: {r}")
         return str(s)
 
 
@@ -262,91 +299,138 @@ def strict(line: bytes) -> Any:
 class Run:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.rng = random.Random(args.seed)
         self.counts: Counter[str] = Counter()
         self.examples: dict[str, list[str]] = {}
         #: Problems by the mutation of the line (for a drop: the first unanswered line).
         self.by_kind: dict[str, Counter[str]] = {}
-        self._answers = 0
+        self.lock = threading.Lock()
         self.tmp = Path(tempfile.mkdtemp(prefix="fuzz."))
         self.gw = Gateway(self.tmp, args.broker, f"FUZZ{uuid.uuid4().hex[:6]}")
+        self.kinds = tuple(k for k in KINDS if k not in args.skip.split(","))
 
     def problem(self, what: str, kind: str, line: bytes, n: int = 1) -> None:
-        self.counts[what] += n
-        self.by_kind.setdefault(what, Counter())[kind] += n
-        seen = self.examples.setdefault(what, [])
-        if len(seen) < 3:
-            seen.append(f"[{kind}] {peer_text(line, 160)}")
+        with self.lock:
+            self.counts[what] += n
+            self.by_kind.setdefault(what, Counter())[kind] += n
+            seen = self.examples.setdefault(what, [])
+            if len(seen) < 3:
+                seen.append(f"[{kind}] {peer_text(line, 160)}")
 
-    def connect(self) -> tuple[Connection, Mutator]:
-        if not self.gw.alive():
-            if self.gw.proc is not None:
-                self.counts["crashes"] += 1
-            self.gw.start()
-        conn = Connection(self.gw.port)
-        kinds = tuple(k for k in KINDS if k not in self.args.skip.split(","))
-        return conn, Mutator(self.rng, conn.login(), kinds)
+    def add(self, counts: Counter[str]) -> None:
+        with self.lock:
+            self.counts.update(counts)
+
+    def connect(self, n: int, rng: random.Random) -> tuple[Connection, Mutator]:
+        if self.gw.ensure(self.gw.starts):
+            self.add(Counter({"crashes": 1}))
+        conn = Connection(self.gw.port, n)
+        return conn, Mutator(rng, conn.login(), self.kinds)
 
     def scs(self) -> None:
-        conn, mut = self.connect()
+        share, rest = divmod(self.args.lines, self.args.connections)
+        workers = [threading.Thread(target=self.worker, args=(n, share + (n < rest)),
+                                    name=f"fuzz-{n}") for n in range(self.args.connections)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+
+    def worker(self, n: int, lines: int) -> None:
+        rng = random.Random(f"{self.args.seed}-{n}")
+        conn, mut = self.connect(n, rng)
         tried = 0
-        while tried < self.args.lines:
-            batch = [mut.line(tried + i + 1) for i in range(min(self.args.batch,
-                                                               self.args.lines - tried))]
+        while tried < lines:
+            batch = [mut.line(tried + i + 1) for i in range(min(self.args.window,
+                                                               lines - tried))]
             tried += len(batch)
-            expected = [(k, ln) for k, ln in batch if ln.strip(b" \t\r")]
-            self.counts["lines tried"] += len(batch)
-            stream = b"".join(ln + b"\n" for _, ln in batch)
+            expected = [(k, ln, tried - len(batch) + i + 1) for i, (k, ln) in enumerate(batch)
+                        if ln.strip(b" \t\r")]
             sentinel = f"sentinel-{tried}"
-            stream += json.dumps({"jsonrpc": "2.0", "id": sentinel,
-                                  "method": "APIVersion"}).encode() + b"\n"
+            stream = b"".join(ln + b"\n" for _, ln in batch) + json.dumps(
+                {"jsonrpc": "2.0", "id": sentinel, "method": "APIVersion"}).encode() + b"\n"
+            answers: list[Any] = []
             try:
-                while stream:  # random pieces: lines split across reads
-                    cut = self.rng.randint(1, min(len(stream), 70_000))
-                    conn.sock.sendall(stream[:cut])
-                    stream = stream[cut:]
-                answers = self.collect(conn, sentinel, expected)
+                early = conn.send_reading(stream, rng)
+                self.collect(conn, sentinel, early, answers)
             except (OSError, ConnectionError):
-                # the first line without an answer is the likely culprit
-                got = self._answers
-                kind, line = expected[got] if got < len(expected) else ("?", b"")
-                self.problem("dropped connections", kind, line)
-                self.counts["answered"] += got
-                self.counts["unanswered"] += len(expected) - got
+                self.check(expected, answers, len(batch), dropped=True)
                 conn.sock.close()
-                conn, mut = self.connect()
+                conn, mut = self.connect(n, rng)  # a dead gateway: a crash
                 continue
-            self.counts["answered"] += min(answers, len(expected))
-            if answers < len(expected):
-                self.counts["unanswered"] += len(expected) - answers
-            elif answers > len(expected):
-                self.counts["extra answers"] += answers - len(expected)
-        self.counts["agent logouts"] += conn.logouts
+            self.check(expected, answers, len(batch))
+            if not self.gw.alive():
+                conn.sock.close()
+                conn, mut = self.connect(n, rng)
+        self.add(Counter({"agent logouts": conn.logouts}))
         conn.sock.close()
 
-    def collect(self, conn: Connection, sentinel: str,
-                expected: list[tuple[str, bytes]]) -> int:
-        self._answers = 0
-        deadline = time.monotonic() + 60
+    def collect(self, conn: Connection, sentinel: str, raws: list[bytes],
+                answers: list[Any]) -> None:
+        """Answers up to the sentinel's, parsed strictly, into ``answers`` (a malformed one
+        as ``None``); notifications only count logouts."""
+        deadline = time.monotonic() + 120
         while True:
-            for raw in conn.lines(deadline):
-                n = self._answers
-                kind, line = expected[n] if n < len(expected) else ("?", b"")
+            for raw in raws:
                 try:
                     msg = strict(raw)
                 except ValueError:
-                    self.problem("malformed answers", kind, raw)
-                    self._answers += 1
+                    self.problem("malformed answers", "?", raw)
+                    answers.append(None)
                     continue
-                if msg.get("id") == sentinel:
-                    return self._answers
-                if "id" in msg:
-                    self._answers += 1
-                    if msg.get("error", {}).get("code") == -32603:
-                        self.problem("internal errors (-32603)", kind, line)
+                if not isinstance(msg, dict):
+                    self.problem("malformed answers", "?", raw)
+                    answers.append(None)
+                elif msg.get("id") == sentinel:
+                    return
+                elif "id" in msg:
+                    answers.append(msg)
                 elif msg.get("method") == "HandleEvent" and \
-                        msg["params"].get("name") == "EventAgentLogout":
+                        msg.get("params", {}).get("name") == "EventAgentLogout":
                     conn.logouts += 1
+            raws = conn.lines(deadline)
+
+    def check(self, expected: list[tuple[str, bytes, int]], answers: list[Any], tried: int,
+              dropped: bool = False) -> None:
+        """Matches a window's answers to its lines by id: a line that kept its integer id
+        gets exactly one answer with it; the others' answers make up the count."""
+        known = {rid: (kind, line) for kind, line, rid in expected if kind in KEEPS_ID}
+        seen: set[int] = set()
+        anonymous = duplicates = 0
+        for msg in answers:
+            if msg is None:
+                anonymous += 1
+                continue
+            rid = msg.get("id")
+            if type(rid) is int and rid in known:
+                if rid in seen:
+                    duplicates += 1
+                    self.problem("duplicate answers", known[rid][0], known[rid][1])
+                seen.add(rid)
+            else:
+                anonymous += 1
+            error = msg.get("error")
+            if isinstance(error, dict) and error.get("code") == -32603:
+                kind, line = known[rid] if type(rid) is int and rid in known else (
+                    "?", json.dumps(msg).encode())
+                self.problem("internal errors (-32603)", kind, line)
+        others = len(expected) - len(known)
+        missing = [rid for rid in known if rid not in seen]
+        lost = min(len(missing), max(0, anonymous - others))
+        for rid in missing[:lost]:
+            self.problem("answers without their id", *known[rid])
+        answered = len(seen) + min(anonymous, others) + lost
+        counts = Counter({"lines tried": tried, "answered": answered,
+                          "blank lines (no answer due)": tried - len(expected)})
+        if anonymous > others + lost:
+            counts["extra answers"] += anonymous - others - lost
+        if answered < len(expected):
+            counts["unanswered"] += len(expected) - answered
+            if dropped:
+                first = next((e for e in expected if e[2] not in seen), ("?", b"", 0))
+                self.problem("dropped connections", first[0], first[1])
+        elif dropped:
+            self.problem("dropped connections", "?", b"")
+        self.add(counts)
 
     def gc(self) -> None:
         if not self.args.broker or not self.args.gc_events:
@@ -361,17 +445,18 @@ class Run:
                         client_destination=f"gw.{self.gw.queue}").event_destination
         broker = stomp.Connection12([(host, int(port))], auto_content_length=False)
         broker.connect(wait=True)
-        conn, mut = self.connect()
+        rng = random.Random(f"{self.args.seed}-gc")
+        conn, mut = self.connect(0, rng)
         for n in range(self.args.gc_events):
-            body, headers = mut.gc_event(self.rng.choice(["1001", "1002", "system"]))
-            broker.send(topic, body, headers=headers)
+            text, headers = mut.gc_event(rng.choice(["1001", "1002", "system"]))
+            broker.send(topic, text, headers=headers)
             self.counts["GC events sent"] += 1
             if n % 500 == 499 or n == self.args.gc_events - 1:
                 try:
                     conn.call(f"gc-{n}", "APIVersion")
                 except (OSError, ConnectionError):
                     self.counts["dropped connections (GC fuzz)"] += 1
-                    conn, mut = self.connect()
+                    conn, mut = self.connect(0, rng)
         broker.disconnect()
         conn.sock.close()
 
@@ -381,13 +466,18 @@ class Run:
         self.counts["defect lines in the log"] = sum(
             1 for ln in log.splitlines()
             if "#critical]" in ln or "internal error" in ln or "Unhandled Error" in ln)
-        order = ("lines tried", "answered", "unanswered", "extra answers",
-                 "malformed answers", "internal errors (-32603)", "dropped connections",
-                 "crashes", "agent logouts", "GC events sent",
-                 "dropped connections (GC fuzz)", "defect lines in the log")
+        order = ("lines tried", "blank lines (no answer due)", "answered", "unanswered",
+                 "answers without their id",
+                 "duplicate answers", "extra answers", "malformed answers",
+                 "internal errors (-32603)", "dropped connections", "crashes",
+                 "agent logouts", "GC events sent", "dropped connections (GC fuzz)",
+                 "defect lines in the log")
         for key in order:
             print(f"{key:32} {self.counts[key]}")
-        print(f"{'seconds':32} {seconds:.0f}   (seed {self.args.seed}; files in {self.tmp})")
+        lines = self.counts["lines tried"]
+        print(f"{'seconds':32} {seconds:.0f}   ({lines / max(seconds, 1e-9):,.0f} lines/s; "
+              f"seed {self.args.seed}, {self.args.connections} connections, window "
+              f"{self.args.window}; files in {self.tmp})")
         for what, kinds in self.by_kind.items():
             print(f"{what} by mutation: " + ", ".join(f"{k} {n}" for k, n in
                                                       kinds.most_common()))
@@ -395,15 +485,18 @@ class Run:
             print(f"first examples of {what}:")
             for e in examples:
                 print(f"    {e}")
-        bad = sum(self.counts[k] for k in order if k not in ("lines tried", "answered",
-                                                              "GC events sent"))
+        good = ("lines tried", "blank lines (no answer due)", "answered", "GC events sent")
+        bad = sum(self.counts[k] for k in order if k not in good)
         return 1 if bad else 0
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--lines", type=int, default=20_000, help="SCS lines to send")
-    ap.add_argument("--batch", type=int, default=200, help="lines per pipelined batch")
+    ap.add_argument("--connections", type=int, default=4, choices=range(1, 11),
+                    metavar="1-10", help="SCS connections in parallel, one agent each")
+    ap.add_argument("--window", "--batch", type=int, default=200,
+                    help="lines pipelined before their answers are matched")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--skip", default="", metavar="KIND,...",
                     help=f"mutations left out (of {', '.join(KINDS)})")
@@ -413,6 +506,7 @@ def main() -> int:
     run = Run(args)
     started = time.monotonic()
     try:
+        run.gw.start()
         run.scs()
         run.gc()
         if not run.gw.alive():

@@ -22,6 +22,15 @@ refusing (50 ms doubling to 1 s) and resets at the next receipt.
   and the login was lost.  Different owners share the window.  Messages without an owner
   (the simulator's events) keep one global order, except that while a full broker refuses,
   a retried message can land behind a later one.
+* What the broker refused decides what happens next (issue 12 D6, measured on ActiveMQ
+  5.17).  Flow control or a resource limit ("Usage Manager Memory Limit reached on
+  queue://...", "Persistent store is Full", "Temp Store is Full") means "not now": the
+  message is retried as above, and if it is still not taken when its time is up the busy
+  text carries the broker's last reason.  Anything else ("User gw is not authorized to
+  write to: queue://...", an unknown destination) retrying cannot fix: the command fails at
+  once with :class:`BrokerRefusedError`, whose text starts with
+  ``core.broker_refusal.REFUSED`` and holds the broker's reason (escaped, at most 200
+  characters), so the agent reads why at once; the core logs it once.
 * A lost link fails what is queued or unanswered with ``LinkDownError`` (the core refuses
   every pending command on the loss anyway).
 * A link without receipts (the in-memory link) is paced by its publish Deferreds alone.
@@ -43,11 +52,13 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from ..core.broker_messages import BrokerMessage
+from ..core.broker_refusal import REFUSED, SAID
 from ..core.effects import GATEWAY_BUSY, Key
+from ..logtext import peer_text
 from ..ports import Clock, DelayedCall
 from .link import BrokerLink, LinkDownError
 
-__all__ = ["MARGIN", "WINDOW", "GatewayBusyError", "Pacer"]
+__all__ = ["MARGIN", "WINDOW", "BrokerRefusedError", "GatewayBusyError", "Pacer", "retryable"]
 
 log = Logger(namespace="siebel_gateway")
 
@@ -61,8 +72,27 @@ _SWEEP = 0.1
 _PAUSE_FIRST, _PAUSE_MAX = 0.05, 1.0
 
 
+#: Case-folded fragments of a broker refusal that means "not now" (flow control, a
+#: resource limit): such a message is paced and retried.
+RETRYABLE = ("memory limit", "usage manager", "store is full", "resource limit",
+             "resourceallocation", "flow control", "producer-flow-control")
+#: The longest broker reason passed on (escaped; longer ones are cut, with their length).
+REASON_LIMIT = 200
+
+
+def retryable(reason: str) -> bool:
+    """True when the broker refused a SEND for a reason that passes (flow control, a full
+    memory or store); False when retrying cannot help (authorization, a bad destination)."""
+    folded = reason.casefold()
+    return any(fragment in folded for fragment in RETRYABLE)
+
+
 class GatewayBusyError(Exception):
     """The command could not be handed to the broker in time (or the queue was full)."""
+
+
+class BrokerRefusedError(Exception):
+    """The broker refused the command for a reason retrying cannot fix."""
 
 
 class AnsweringLink(Protocol):
@@ -79,6 +109,7 @@ class _Item:
     receipt: str = ""
     seq: int = 0
     owner: str | None = None
+    refused: str = ""  # the broker's last (retryable) reason, escaped and bounded
 
 
 class Pacer:
@@ -194,9 +225,15 @@ class Pacer:
             self._pause = _PAUSE_FIRST
             self._finish(item, None)
             self._release(item)
+        elif not retryable(error):  # retrying cannot help: the agent hears why at once
+            self.counters["refused_by_broker"] += 1
+            self._release(item)
+            self._finish(item, BrokerRefusedError(
+                REFUSED + peer_text(error or "no reason given", REASON_LIMIT, quote=False)))
         else:  # refused (memory limit): back to the front, in the order first sent
             self.counters["refused_by_broker"] += 1
-            self._start_pacing(f"the broker refused a message ({error})")
+            item.refused = peer_text(error, REASON_LIMIT, quote=False)
+            self._start_pacing(f"the broker refused a message ({item.refused})")
             pos = next((i for i, q in enumerate(self._queue) if q.seq > item.seq),
                        len(self._queue))
             self._queue.insert(pos, item)
@@ -246,9 +283,10 @@ class Pacer:
             for item in [i for i in lane if i.deadline <= now]:
                 lane.remove(item)
                 self.counters["busy"] += 1
+                said = f"{SAID}{item.refused}" if item.refused else ""
                 self._finish(item, GatewayBusyError(
                     f"{GATEWAY_BUSY}not handed to the broker within "
-                    f"{self.wait + MARGIN:g} s"))
+                    f"{self.wait + MARGIN:g} s{said}"))
         self._held = {owner: lane for owner, lane in self._held.items() if lane}
         self._held_count = sum(map(len, self._held.values()))
         self._pump()

@@ -5,9 +5,9 @@ becoming unavailable or available again.  ``machine.py`` says in which phase eac
 
 from __future__ import annotations
 
-from . import recover, resync
+from . import broker_refusal, recover, resync
 from .agent import AgentSession, Pending, Phase
-from .effects import GATEWAY_BUSY, CancelTimer, Key
+from .effects import CancelTimer, Key
 from .scs_messages import HandleEvent, ShowStatusText
 from .scs_wire import ScError
 
@@ -62,8 +62,8 @@ def publish_failed(s: AgentSession, ref: Key, why: str) -> Phase | None:
           gc_command=p.gc_command, why=why)
     if _quiet(s, p):
         return None
-    busy = why.startswith(GATEWAY_BUSY)
-    return s.report(p, s.t("error.busy" if busy else "error.network", Command=p.command))
+    key, values = broker_refusal.agent_text(why)
+    return s.report(p, s.t(key, Command=p.command, **values))
 
 
 def notify_finished(s: AgentSession, tracking_id: str) -> tuple[int, str]:

@@ -30,7 +30,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     p.add_argument("--reason-codes", type=Path, help="Finesse ReasonCodes XML")
     p.add_argument("--wrap-up-reasons", type=Path, help="Finesse WrapUpReasons XML")
     p.add_argument("--des-key-file", help="Triple-DES key for encrypted agent passwords")
-    p.add_argument("--des-key-env", help="environment variable holding that key")
+    p.add_argument("--des-key-env", help="environment variable holding that key (neither "
+                   "given: SIEBEL_GW_PASSWORD_KEY when set)")
     p.add_argument("--user", help="broker user")
     p.add_argument("--password-env", help="environment variable holding the broker password")
     p.set_defaults(func=run)
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from ..adapters.link import parse_broker_url
     from ..adapters.memory_link import MemoryBroker
     from ..adapters.stomp_link import StompLink
-    from ..crypto import KeyError3DES, decrypt_password, load_key
+    from ..crypto import KeyError3DES, decrypt_password, default_key, load_key
     from ..def_file import DefFileError
     from ..gc.codec import GcCodec
     from ..gc.dialect import load_dialect
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
                          args.wrap_up_reasons or DATA_DIR / "wrap_up_reasons.xml")
         dialect = load_dialect()
         key = load_key(file=args.des_key_file, env=args.des_key_env) \
-            if (args.des_key_file or args.des_key_env) else None
+            if (args.des_key_file or args.des_key_env) else default_key()
     except (ValueError, DataError, DefFileError, KeyError3DES) as exc:
         print(f"siebel-gateway simulate-gc: {exc}", file=sys.stderr)
         return 2

@@ -59,11 +59,15 @@ def test_unsupported_device_names_in_the_siebel_def_are_listed(tmp_path: Path) -
 
 
 def test_secure_password_without_a_key_is_refused(tmp_path: Path) -> None:
-    siebel = tmp_path / "s.def"
-    siebel.write_text((TEMPLATES / "siebel-ucce.def").read_text().replace(
-        'Driver:UseSecurePassword       = "FALSE"', 'Driver:UseSecurePassword       = "TRUE"'))
-    err = refused("--config", str(TEMPLATES / "gateway.def"), "--def", str(siebel))
-    assert "sets UseSecurePassword = TRUE but" in err and "names no Triple-DES key" in err
+    siebel = TEMPLATES / "siebel-ucce.def"  # ships with UseSecurePassword = TRUE
+    env = {k: v for k, v in os.environ.items() if k != "SIEBEL_GW_PASSWORD_KEY"}
+    p = subprocess.run([sys.executable, "-m", "siebel_gateway.cli", "serve", "--config",
+                        str(TEMPLATES / "gateway.def"), "--def", str(siebel), "--broker",
+                        "stomp://127.0.0.1:61613"],  # a real GC: it needs the key too
+                       capture_output=True, text=True, timeout=60, env=env, check=False)
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert "sets UseSecurePassword = TRUE but" in p.stderr
+    assert "names no Triple-DES key" in p.stderr and "siebel-gateway keygen FILE" in p.stderr
 
 
 def test_missing_files_and_bad_overrides_are_refused() -> None:

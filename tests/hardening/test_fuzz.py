@@ -8,9 +8,9 @@ request), never an internal error (-32603), the connection stays open and the ag
 logged in.  GC: event texts of the simulator, mutated, published on the gateway's event
 topic: the gateway neither raises nor logs a defect, and its SCS side still answers.
 
-The strategies here are limited to what today's core survives; ``tools/fuzz.py`` runs the
-long version including lone surrogates, deep nesting and non-finite ids (issue 12 D2/D8),
-and ``pending_core_tests/`` holds the tests for those core fixes.
+Besides valid JSON, lines carry lone surrogate escapes, nesting past the depth limit and
+non-finite ids (issue 12 D2/D8).  ``tools/fuzz.py`` runs the long version against a
+``serve`` process; both draw on ``corpus.py``.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from twisted.logger import LogLevel, globalLogPublisher
 from siebel_gateway.core.broker_messages import BrokerMessage
 
 from ..driver.harness import Rig
+from .corpus import BODIES, COMMANDS, JUNK, METHODS, body
 
 NO_SURROGATES: tuple[Literal["Cs"]] = ("Cs",)
 # Text without lone surrogates (the core's encoder raises on them today: D2).
@@ -49,16 +50,6 @@ JSON = st.recursive(SCALARS, lambda inner: st.one_of(
 # Depth well below what json.loads survives (D2: ~5,000 levels raise RecursionError).
 DEEP = st.integers(1, 200).map(lambda n: "[" * n + "]" * n)
 
-COMMANDS = ("ChangeReadyState", "ChangeNotReadyState", "MakeCall", "AnswerCall",
-            "HoldCall", "RetrieveCall", "ReleaseCall", "SendDTMF", "SetWrapUpReason",
-            "TransferInit", "ConferenceInit", "SetCurrentWorkItem", "NoSuchCommand")
-# Never LogOut or a Release*: a valid one would log the agent out on purpose.
-METHODS = ("APIVersion", "RequestCommandEventList", "InvokeCommand", "InvokeCommandEx",
-           "NotifyEventHandlingFinished", "AcceptWorkItem", "SuspendWorkItem",
-           "ResumeWorkItem", "HandleQueuedWorkItem", "CreateISCDriverInstance",
-           "RequestService", "ReleaseWorkItem")
-
-
 @st.composite
 def request(draw: st.DrawFn, service: str) -> dict[str, Any]:
     method = draw(st.sampled_from(METHODS))
@@ -77,7 +68,8 @@ def mutated(draw: st.DrawFn, service: str) -> bytes:
     """One line (without its newline): a request, maybe mutated, or junk."""
     req = draw(request(service))
     kind = draw(st.sampled_from(("valid", "type", "drop", "id", "method", "size", "deep",
-                                 "junk", "bytes", "notobject", "extra")))
+                                 "junk", "bytes", "notobject", "extra", "surrogate",
+                                 "nonfinite", "deeper")))
     params = req["params"]
     if kind == "type":
         params[draw(st.sampled_from(sorted(params)))] = draw(JSON)
@@ -99,9 +91,19 @@ def mutated(draw: st.DrawFn, service: str) -> bytes:
         if draw(st.booleans()):
             req["jsonrpc"] = draw(JSON)
     line = json.dumps(req, ensure_ascii=draw(st.booleans())).encode()
-    if kind == "junk":
-        line = draw(st.sampled_from((b"{", b"}", b"[1,2", b"null", b"\"x\"", b"nan",
-                                     b'{"jsonrpc":"2.0","id":1,"method":'))) + line[:20]
+    rid = f'"id": {req.get("id")}'.encode()
+    if kind == "surrogate":  # a lone surrogate escape in a value, maybe in the id too
+        line = json.dumps(req).encode().replace(b'"Voice"', b'"Vo\\ud800ice"')
+        if draw(st.booleans()):
+            line = line.replace(rid, b'"id": "r\\udfff"')
+    elif kind == "nonfinite":
+        line = json.dumps(req).encode().replace(rid, b'"id": ' + draw(st.sampled_from(
+            (b"NaN", b"Infinity", b"-Infinity", b"1e400"))))
+    elif kind == "deeper":  # far past the nesting limit
+        n = draw(st.sampled_from((33, 1000, 6000)))
+        line = line.replace(b'"params": [', b'"params": [' + b"[" * n + b"]" * n + b",", 1)
+    elif kind == "junk":
+        line = draw(st.sampled_from(JUNK)) + line[:20]
     elif kind == "bytes":
         line = draw(st.binary(min_size=1, max_size=60)).replace(b"\n", b" ")
     elif kind == "notobject":
@@ -176,23 +178,9 @@ def test_every_scs_line_gets_exactly_one_well_formed_answer(
     assert rig.model.agents["1001"].state != "LOGOUT"
 
 
-BODIES = (
-    "system#IN_SERVICE#",
-    "1001#AgentInfo#Chris#Smith#false#OPTIONAL#x:1#Sales#Chris Smith",
-    "1001#State#NOT_READY#-1###2025-11-21T04:40:00.000Z#Chris Smith#-1#2001",
-    "1001#ReasonCodes#WRAP_UP#Sales Call,Support,Complaint#Sales Call,Support,Complaint",
-    "1001#State#READY#-1###2025-11-21T04:40:00.000Z#Chris Smith#-1#2001",
-    "1001#NewInboundCall#4155550100#8005550100#key:16803001#PREROUTE_DIRECT_AGENT###",
-    "1001#InboundCall#ACTIVE#16803001#4155550100#ACTIVE#8005550100#PREROUTE_DIRECT_AGENT####",
-    "1001#InboundCall#DROPPED#16803001#4155550100#DROPPED#8005550100#PREROUTE_DIRECT_AGENT####",
-    "1001#State#WORK_READY#-1###2025-11-21T04:40:04.000Z#Chris Smith#-1#2001",
-    "1001#Error#Generic Error#20999#something failed#MakeReady",
-)
-
-
 @st.composite
 def gc_event(draw: st.DrawFn) -> BrokerMessage:
-    fields = draw(st.sampled_from(BODIES)).split("#")
+    fields = body(draw(st.sampled_from(BODIES)), "1001").split("#")
     for _ in range(draw(st.integers(0, 3))):
         i = draw(st.integers(0, len(fields)))
         action = draw(st.sampled_from(("replace", "insert", "delete", "long")))
