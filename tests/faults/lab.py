@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -259,7 +260,12 @@ class Lab:
                     timeout: float = 30.0) -> float:
         deadline = time.monotonic() + timeout
         while True:
-            status = self.status()
+            try:
+                status = self.status()
+            except urllib.error.URLError as exc:  # the monitor listens just after the SCS port
+                assert time.monotonic() < deadline, f"monitor never answered: {exc}"
+                time.sleep(0.05)
+                continue
             if predicate(status):
                 return time.monotonic()
             assert time.monotonic() < deadline, f"monitor status never matched: {status}"
