@@ -299,14 +299,21 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
         from .trace.config import trace_config
         from .trace.record import TraceWriter
 
+        duplex: Any = None
+        if settings.mode != "simplex":  # the GCs and mode, so replay rebuilds this core
+            from .trace.duplex import duplex_config
+
+            duplex = duplex_config(cast(Any, core))
         try:
             config = trace_config(codec=codec, options=ready["options"],
                                   secure_password=ready["encrypt"] is not None,
-                                  dialect_file=settings.dialect, locale_dir=settings.locale_dir)
+                                  dialect_file=settings.dialect, locale_dir=settings.locale_dir,
+                                  duplex=duplex)
             tap = TraceWriter(trace_file, max_bytes=settings.trace_max_bytes,
                               redact_body=codec.redacted_body, config=config,
                               not_agents=(codec.dialect.system_agent,
-                                          codec.client_destination))
+                                          *(c.client_destination for c in
+                                            getattr(core, "codecs", (codec,)))))
         except OSError as exc:
             raise StartError(f"cannot write trace file {trace_file}: "
                              f"{exc.strerror or exc}") from None

@@ -60,7 +60,7 @@ class DuplexService(GatewayService):
     def _link_changed(self, n: int, status: LinkStatus) -> None:
         queue = self.duplex.gcs.queues[n] if len(self.links) > 1 else None
         now = self.wall()
-        self.tap.link(status.up, status.reason, status.recovered, now)
+        self.tap.link(status.up, status.reason, status.recovered, now, queue)
         self.execute(self.duplex.link_status(status.up, status.reason, now,
                                              recovered=status.recovered, queue=queue), now)
 

@@ -10,8 +10,10 @@ Facts that shape it (reference/activemq.md):
   and the reactor is woken with ``callFromThread`` only when the inbox was empty, so a
   burst costs about one wake-up and order is kept.
 * stomp.py never reconnects and never restores subscriptions, and may report one loss
-  twice.  Each connection has a generation number; a loss is acted on once, then a new
-  connection is tried after a backoff delay taken from the injected clock, and every
+  twice.  Each connection has a generation number; a loss is acted on once, then the
+  broker's port is probed with plain TCP connects every 0.1-0.5 s and a new connection is
+  tried as soon as it answers (a broker that answers and refuses gets a 0.25-5 s backoff;
+  adapters/reconnect.py, on the injected clock), and every
   subscription is made again before the link reports itself up (``recovered=True``) so
   the core can resynchronise every agent.  A message the new connection delivers before
   that (one already waiting in a queue) is held and handled right after "up", so its
@@ -39,7 +41,6 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import stomp
@@ -49,6 +50,7 @@ from twisted.logger import Logger
 from ..core.broker_messages import BrokerMessage
 from ..ports import Clock, DelayedCall, ThreadHandoff
 from .link import BrokerEndpoint, LinkDownError, LinkStatus, MessageHandler, StatusHandler
+from .reconnect import Backoff, Outage, Probe, UnreachableError, tcp_probe
 from .stomp_support import Batches as _Batches
 from .stomp_support import StompPyLog as _StompPyLog
 from .stomp_support import no_delay as _no_delay
@@ -60,16 +62,6 @@ log = Logger()
 #: How many heartbeat intervals of silence from the broker end the connection: ActiveMQ's
 #: gaps reach 2 intervals (see the module docstring), plus one of slack for a busy machine.
 HEARTBEAT_RECEIVE_SCALE = 3.0
-
-
-@dataclass(frozen=True)
-class Backoff:
-    initial: float = 0.25
-    factor: float = 2.0
-    maximum: float = 5.0
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.maximum, self.initial * self.factor ** attempt))
 
 
 ConnectionFactory = Callable[..., Any]
@@ -135,7 +127,8 @@ class StompLink:
                  clock: Clock, user: str | None = None, password: str | None = None,
                  heartbeats: tuple[int, int] = (1000, 1000), backoff: Backoff | None = None,
                  ca_certs: str | None = None,
-                 connection_factory: ConnectionFactory | None = None) -> None:
+                 connection_factory: ConnectionFactory | None = None,
+                 probe: Probe = tcp_probe) -> None:
         if not endpoints or any(e.scheme == "memory" for e in endpoints):
             raise ValueError("StompLink needs stomp:// or stomp+ssl:// endpoints")
         self.endpoints = tuple(endpoints)
@@ -145,6 +138,11 @@ class StompLink:
         self._password = password
         self._heartbeats = heartbeats
         self._backoff = backoff or Backoff()
+        self._probe = probe
+        #: After a loss or a failed attempt the next one probes the port first.
+        self._probing = False
+        self._probes = 0
+        self._outage: Outage | None = None
         self._ca_certs = ca_certs
         self._factory = connection_factory or stomp.Connection12
         _StompPyLog.install()
@@ -265,7 +263,11 @@ class StompLink:
             except Exception:  # one broken completion must not strand the rest
                 log.failure("completing a broker call failed")
 
-    def _open(self, generation: int) -> str:
+    def _open(self, generation: int, probe: bool = False) -> str:
+        if probe:  # cheap first: is any broker port answering at all?
+            why = self._probe(self.endpoints)
+            if why:
+                raise UnreachableError(f"no answer on {why}")
         hosts = [(e.host, e.port) for e in self.endpoints]
         conn = self._factory(hosts, heartbeats=self._heartbeats, auto_content_length=False,
                              heart_beat_receive_scale=HEARTBEAT_RECEIVE_SCALE,
@@ -340,10 +342,12 @@ class StompLink:
         try:
             self._generation += 1
             self._early.clear()
-            generation = self._generation
-            d = self._call(lambda: self._open(generation))
+            generation, probe = self._generation, self._probing
+            d = self._call(lambda: self._open(generation, probe))
             d.addCallbacks(lambda broker: self._connected(generation, broker),
-                           lambda f: self._failed(generation, f.getErrorMessage()))
+                           lambda f: self._failed(
+                               generation, f.getErrorMessage(),
+                               unreachable=f.check(UnreachableError) is not None))
             d.addErrback(self._unexpected, generation)
         except Exception as exc:
             log.failure("broker link: starting a connection attempt failed")
@@ -361,8 +365,14 @@ class StompLink:
         if generation != self._generation or self._stopping:
             return
         self._up, self._attempt, self.broker = True, 0, broker
+        self._probes, self._probing, outage, self._outage = 0, False, self._outage, None
         recovered, self._was_up = self._was_up, True
-        log.info("broker link up: {broker}", broker=broker)
+        if outage is None:
+            log.info("broker link up: {broker}", broker=broker)
+        else:
+            log.info("broker link up: {broker}, {down:.2f} s after the first failure "
+                     "({n} failed attempts)", broker=broker, n=outage.attempts,
+                     down=self._clock.seconds() - outage.since)
         started, self._started = self._started, None
         self._notify(LinkStatus(up=True, reason=f"connected to {broker}", broker=broker,
                                 recovered=recovered))
@@ -373,11 +383,13 @@ class StompLink:
             if gen == self._generation and self._up:
                 self._deliver(headers, body)
 
-    def _failed(self, generation: int, reason: str) -> None:
+    def _failed(self, generation: int, reason: str, unreachable: bool = False) -> None:
         if generation != self._generation or self._stopping:
             return
+        if not unreachable:
+            self._probes = 0  # the port answered: probing starts quick again next time
         self._schedule(f"cannot connect to {', '.join(map(str, self.endpoints))}: "
-                       f"{reason or 'refused'}")
+                       f"{reason or 'refused'}", probe=unreachable)
 
     def _lost(self, generation: int, reason: str) -> None:
         if generation != self._generation or not self._up or self._stopping:
@@ -385,15 +397,30 @@ class StompLink:
         self._up = False
         self._generation += 1  # whatever the dead connection still delivers is ignored
         log.warn("broker link down: {reason}", reason=reason)
-        self._schedule(reason)  # first: nothing a status handler does can prevent it
+        self._schedule(reason, probe=True)  # first: nothing a status handler can prevent it
         self._notify(LinkStatus(up=False, reason=reason))
 
-    def _schedule(self, reason: str) -> None:
+    def _schedule(self, reason: str, probe: bool = False) -> None:
+        """The next attempt: after a loss or an unanswered probe, a probe soon; after a
+        STOMP connect that failed, the backoff (adapters/reconnect.py).  Logged once per
+        outage and kind of failure."""
         if self._retry is not None and self._retry.active():
             self._retry.cancel()
-        delay = self._backoff.delay(self._attempt)
-        self._attempt += 1
-        log.info("broker link: {reason}; retrying in {delay:.2f} s", reason=reason, delay=delay)
+        if probe:
+            delay = self._backoff.probe_delay(self._probes)
+            self._probes += 1
+        else:
+            delay = self._backoff.delay(self._attempt)
+            self._attempt += 1
+        self._probing = True
+        if self._outage is None:
+            self._outage = Outage(self._clock.seconds())
+        if self._outage.first("probe" if probe else "connect"):
+            log.warn("broker link: {reason}; {plan} (said once per outage)", reason=reason,
+                     plan=f"probing every {self._backoff.probe_maximum:g} s or less and "
+                     "connecting as soon as the broker answers" if probe else
+                     f"retrying in {delay:.2f} s, then up to every "
+                     f"{self._backoff.maximum:g} s")
         self._retry = self._clock.callLater(delay, self._connect)
 
     def _answered(self, batch: list[tuple[int, str, str | None]]) -> None:

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from ..gc.states import LIVE_CALL_STATES, CallState
+from .gc_clock import start_time
 from .vocabulary import scs_call_type
 
 __all__ = ["Call", "CallBook", "Change", "ChangeKind"]
@@ -164,7 +165,7 @@ class CallBook:
             call_data=_pairs(fields.get("CallData")) or (base.call_data if base else ()),
             other_party=to_addr if placed else from_addr,
             parent=parent, secondary=_text(fields, "SecondaryId"), placed=placed,
-            started_at=now)
+            started_at=start_time(_text(fields, "StartTime"), now))
         if mine is CallState.ALERTING and not placed:
             self.calls[dialog] = call
             return [Change(ChangeKind.RINGING, call)]

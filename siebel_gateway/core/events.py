@@ -17,7 +17,7 @@ from ..gc.states import AgentState, CallState
 from .agent import AgentSession, Phase, iso_time
 from .calls import Call, Change, ChangeKind
 from .effects import CancelTimer
-from .recover import RECOVER, forget
+from .recover import RECOVER, ask_calls, forget
 from .resync import PROBE, abandon, probe_calls
 from .scs_messages import (
     HandleError,
@@ -186,6 +186,7 @@ def _recovered(s: AgentSession, before: tuple[AgentState, AgentState, str],
     s.cb(ShowStatusText(s.handle, text=s.t("status.logged_in", FullName=s.full_name
                                      or s.agent_id, Extension=s.extension)))
     _ask_reason_lists(s, now)
+    ask_calls(s, now)
     _changed(s, before, True, now)
     return Phase.LOGGED_IN
 
@@ -309,7 +310,8 @@ def _dialing(s: AgentSession, c: Call, now: float) -> None:
 
 def _started(s: AgentSession, c: Call, now: float, event: str) -> None:
     s.cb(WorkItemStarted(s.handle, tracking_id=c.tracking_id, old_tracking_id=c.old_tracking_id,
-         description=c.description, media_target_addr=s.extension, start_time=int(now)))
+         description=c.description, media_target_addr=s.extension,
+         start_time=int(c.started_at or now)))
     if c.state is CallState.HELD:
         s.cb(WorkItemSuspended(s.handle, tracking_id=c.tracking_id))
     s.event(event, call_fields(s, c, now), c.tracking_id)

@@ -20,7 +20,7 @@ import re
 from ..gc.codec import GcEvent
 from .broker_messages import BrokerMessage
 
-__all__ = ["SANE_RANGE", "gc_clock_reading", "header_time", "iso_time"]
+__all__ = ["SANE_RANGE", "gc_clock_reading", "header_time", "iso_time", "start_time"]
 
 #: Epoch seconds a GC clock reading may plausibly hold (2000-01-01 .. 2200-01-01 UTC).
 SANE_RANGE = (946_684_800.0, 7_258_118_400.0)
@@ -54,6 +54,13 @@ def iso_time(text: str) -> float | None:
         return _sane(parsed.timestamp())
     except (OverflowError, OSError, ValueError):
         return None
+
+
+def start_time(text: str, now: float) -> float:
+    """When a call started by the GC (a ``DialogStatus``'s ``StartTime``, ISO-8601), never
+    later than ``now``; ``now`` when the GC does not say (or says something unusable)."""
+    when = iso_time(text)
+    return now if when is None else min(when, now)
 
 
 def gc_clock_reading(message: BrokerMessage, event: GcEvent | None, known_state: str | None,

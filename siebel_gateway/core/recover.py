@@ -7,16 +7,20 @@ At ``RequestService`` (GC available, the service names its AgentId) the service 
 agent and sends ``Connect`` (binding the agent's events to this gateway) and ``GetState``.
 The GC's ``State`` answers: a signed-in agent is adopted (LOGGED_IN: EventAgentLogin, its
 state and reason, the toolbar; ``events.on_state``); LOGOUT leaves the service signed out
-and frees the agent id.  No answer, or an Error, changes nothing the agent sees.  The
-agent's calls become work items as the GC reports them.  No password is known after a
-restart: the agent keeps its GC session, and a LogIn from Siebel signs it in anew.
+and frees the agent id.  No answer, or an Error, changes nothing the agent sees.  An adopted
+agent's calls are asked for at once (``ask_calls``: ``GetDialogState`` without a dialog id,
+our dialect's "every live dialog of the agent"); each ``DialogStatus`` makes its call a
+work item with the dialog id as tracking id and the GC's ``StartTime`` as start time.  A
+GC that refuses or ignores that question leaves the calls to appear when it next reports
+them.  No password is known after a restart: the agent keeps its GC session, and a LogIn
+from Siebel signs it in anew.
 """
 
 from __future__ import annotations
 
 from .agent import AgentSession, Refused
 
-__all__ = ["RECOVER", "forget", "probe"]
+__all__ = ["RECOVER", "ask_calls", "forget", "probe"]
 
 #: ``cmdTrackId`` of the GC commands that ask for a restarted gateway's agent.
 RECOVER = "recover:"
@@ -45,3 +49,14 @@ def forget(s: AgentSession) -> None:
     if s.agent_id:
         s.ctx.release_agent(s.agent_id, s)
     s.agent_id = ""
+
+
+def ask_calls(s: AgentSession, now: float) -> None:
+    """The adopted agent's live calls: ``GetDialogState`` with no dialog id (one
+    ``DialogStatus`` per call, or one without a DialogId when there is none).  An Error or
+    no answer is quiet (``events.on_error``, ``lifecycle._quiet``: a ``RECOVER`` command)."""
+    try:
+        message = s.encode("GetDialogState", {"DialogId": ""}, now, "RequestService")
+    except Refused:
+        return
+    s.send([("GetDialogState", message)], RECOVER + s.agent_id, "RequestService")

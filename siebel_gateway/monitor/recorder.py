@@ -114,7 +114,8 @@ class MonitorTap:
     def gc_in(self, message: BrokerMessage, now: float) -> None:
         self.metrics.gc_in.inc()
 
-    def link(self, up: bool, reason: str, recovered: bool, now: float) -> None:
+    def link(self, up: bool, reason: str, recovered: bool, now: float,
+             queue: str | None = None) -> None:
         if up and self.link_state.ever_up and not self.link_state.up:
             self.link_state.reconnects += 1
             self.metrics.reconnects.inc()
@@ -257,9 +258,10 @@ class Tee:
         for t in self.taps:
             t.gc_in(message, now)
 
-    def link(self, up: bool, reason: str, recovered: bool, now: float) -> None:
+    def link(self, up: bool, reason: str, recovered: bool, now: float,
+             queue: str | None = None) -> None:
         for t in self.taps:
-            t.link(up, reason, recovered, now)
+            t.link(up, reason, recovered, now, queue)
 
     def timer_fired(self, key: Key, now: float) -> None:
         for t in self.taps:

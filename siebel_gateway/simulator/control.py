@@ -123,7 +123,20 @@ def _far_end_drop(m: FinesseModel, msg: dict[str, Any]) -> dict[str, Any]:
     return {"dialogId": d.id}
 
 
+def _dialogs(m: FinesseModel, msg: dict[str, Any]) -> dict[str, Any]:
+    """What Finesse holds about an agent's live calls (what a test compares with)."""
+    agent = _str(msg, "agent")
+    m.agent(agent)
+    out = []
+    for d in m.agent_dialogs(agent):
+        p = d.party(agent)
+        out.append({"dialogId": d.id, "state": str(p.state if p else d.state),
+                    "startTime": m.iso(p.started) if p is not None and p.started else ""})
+    return {"dialogs": out}
+
+
 ACTIONS: dict[str, Callable[[FinesseModel, dict[str, Any]], dict[str, Any]]] = {
+    "dialogs": _dialogs,
     "inbound-call": _inbound,
     "agent-call": _agent_call,
     "out-of-service": _service(False),

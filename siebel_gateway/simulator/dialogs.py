@@ -26,7 +26,8 @@ class DialogRules(AgentRules):
     # -- calls ---------------------------------------------------------------------------
 
     def ring(self, target: SimAgent, d: Dialog, *, reserve: bool) -> None:
-        d.parties.append(Party(target.extension, target.cfg.id, CallState.ALERTING))
+        d.parties.append(Party(target.extension, target.cfg.id, CallState.ALERTING,
+                                started=self.now()))
         if reserve:
             target.before_call = target.state
             self.set_state(target, AgentState.RESERVED)
@@ -66,6 +67,7 @@ class DialogRules(AgentRules):
                           "CF_INVALID_OBJECT_STATE")
         self.out.append(CancelTimer(Key(d.id, "rona", agent_id)))
         p.state, d.state = CallState.ACTIVE, CallState.ACTIVE
+        p.started = self.now()  # an answered call starts when it is answered
         for other in d.parties:
             if other.state in (CallState.INITIATED, CallState.ALERTING) and other is not p:
                 other.state = CallState.ACTIVE
@@ -186,7 +188,7 @@ class DialogRules(AgentRules):
                             parent=parent, call_data=list(call_data or []), ced=ced,
                             routed=False, state=CallState.INITIATED,
                             consult_of=a.cfg.id if consult else "")
-        d.parties.append(Party(a.extension, a.cfg.id, CallState.INITIATED))
+        d.parties.append(Party(a.extension, a.cfg.id, CallState.INITIATED, started=self.now()))
         if not consult:
             a.before_call = a.state
         self.notify(d)
@@ -254,7 +256,8 @@ class DialogRules(AgentRules):
         mine = main.party(agent_id)
         assert mine is not None
         mine.state = my_state
-        main.parties.append(Party(target.address, target.agent, CallState.ACTIVE))
+        main.parties.append(Party(target.address, target.agent, CallState.ACTIVE,
+                                  started=self.now()))
         main.call_type, main.secondary = call_type, consult.id
 
     def cmd_TransferCall(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
@@ -321,8 +324,18 @@ class DialogRules(AgentRules):
         self.dialog_status(a, d)
 
     def cmd_GetDialogState(self, agent_id: str, v: dict[str, str]) -> None:  # noqa: N802
+        """One dialog by id; without an id, every live dialog of the agent (Finesse's
+        ``GET /User/{id}/Dialogs``), or one DialogStatus without a DialogId when it has
+        none, so the question is always answered (docs/gc-dialect.md)."""
         a = self.agent(agent_id)
-        self.dialog_status(a, self.dialog_for(a, v["DialogId"]))
+        if v.get("DialogId"):
+            self.dialog_status(a, self.dialog_for(a, v["DialogId"]))
+            return
+        dialogs = self.agent_dialogs(agent_id)
+        for d in dialogs:
+            self.dialog_status(a, d)
+        if not dialogs:
+            self.emit(a.destination, "DialogStatus", a.cfg.id, {"DialogId": ""})
 
 
     def rona(self, dialog_id: str, agent_id: str) -> None:

@@ -49,6 +49,8 @@ class Party:
     agent: str | None
     state: CallState
     gone: bool = False  # told about its own DROPPED: no further updates for it
+    #: When the agent's leg started (placed, joined, or answered): DialogStatus StartTime.
+    started: float = 0.0
 
 
 @dataclass
@@ -126,8 +128,9 @@ class ModelBase:
     def ucce(self) -> bool:
         return self.flavour == "ucce"
 
-    def iso(self) -> str:
-        t = datetime.datetime.fromtimestamp(self.now(), tz=datetime.UTC)
+    def iso(self, when: float | None = None) -> str:
+        t = datetime.datetime.fromtimestamp(self.now() if when is None else when,
+                                            tz=datetime.UTC)
         return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
     def emit(self, destination: str, event: str, agent_id: str,
@@ -214,6 +217,7 @@ class ModelBase:
         fields = self.call_fields(d, a.cfg.id)
         fields["Actions"] = tuple(self.actions(d, p.state if p else CallState.NONE))
         fields["WrapUpReason"] = d.wrap_up_reason
+        fields["StartTime"] = self.iso(p.started) if p is not None and p.started else ""
         self.emit(a.destination, "DialogStatus", a.cfg.id, fields)
 
     def actions(self, d: Dialog, state: CallState) -> list[str]:

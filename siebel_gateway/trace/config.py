@@ -19,6 +19,7 @@ from ..core.gateway import GatewayCore, GatewayOptions
 from ..gc.codec import GcCodec
 from ..gc.dialect import load_dialect
 from ..locales import load_catalog, locale_files
+from .duplex import duplex_core
 from .records import redact
 
 __all__ = ["ConfigError", "core_from_config", "trace_config"]
@@ -29,7 +30,9 @@ class ConfigError(ValueError):
 
 
 def trace_config(*, codec: GcCodec, options: GatewayOptions, secure_password: bool,
-                 dialect_file: str = "", locale_dir: str = "") -> dict[str, Any]:
+                 dialect_file: str = "", locale_dir: str = "",
+                 duplex: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``duplex``: a duplex gateway's GCs and mode (``trace.duplex.duplex_config``)."""
     opts = asdict(options)
     opts["driver_defaults"] = redact([[k, v] for k, v in options.driver_defaults])
     config: dict[str, Any] = {
@@ -37,6 +40,8 @@ def trace_config(*, codec: GcCodec, options: GatewayOptions, secure_password: bo
         "command_expiry": codec.command_expiry, "options": opts,
         "secure_password": secure_password,
     }
+    if duplex is not None:
+        config["duplex"] = dict(duplex)
     if dialect_file:
         with open(dialect_file, encoding="utf-8") as f:
             config["dialect"] = {"file": dialect_file, "text": f.read()}
@@ -69,11 +74,15 @@ def core_from_config(config: Mapping[str, Any]) -> GatewayCore:
         codec = GcCodec(dialect, queue=config["queue"],
                         client_destination=config["client_destination"],
                         command_expiry=float(config["command_expiry"]))
+        encrypt = _masked if config.get("secure_password") else None
+        if config.get("duplex") is not None:
+            return duplex_core(config["duplex"], dialect=dialect,
+                               command_expiry=float(config["command_expiry"]),
+                               catalog=catalog, options=options, encrypt=encrypt)
     except DefFileError as exc:
         raise ConfigError("the dialect or texts in the start line have errors:\n"
                           + "\n".join(p.format() for p in exc.problems)) from None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"the start line's config is incomplete or malformed ({exc!r})") \
             from None
-    return GatewayCore(codec, catalog, options,
-                       encrypt=_masked if config.get("secure_password") else None)
+    return GatewayCore(codec, catalog, options, encrypt=encrypt)

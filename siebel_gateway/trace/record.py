@@ -165,9 +165,13 @@ class TraceWriter:
     def gc_in(self, message: BrokerMessage, now: float) -> None:
         self._write(gc_record("in", message, message.body), now)
 
-    def link(self, up: bool, reason: str, recovered: bool, now: float) -> None:
-        self._write({"edge": "link", "dir": "up" if up else "down", "reason": reason,
-                     "recovered": recovered}, now)
+    def link(self, up: bool, reason: str, recovered: bool, now: float,
+             queue: str | None = None) -> None:
+        record: dict[str, Any] = {"edge": "link", "dir": "up" if up else "down",
+                                  "reason": reason, "recovered": recovered}
+        if queue is not None:  # a duplex gateway's link of one GC (``[Broker] Url2``)
+            record["queue"] = queue
+        self._write(record, now)
 
     def timer_fired(self, key: Key, now: float) -> None:
         self._write({"edge": "timer", "dir": "fire", "key": str(key)}, now)

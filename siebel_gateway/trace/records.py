@@ -14,7 +14,7 @@ decided, in the order they happened; the outputs of an input follow it directly.
     gc     in      yes     msg {destination, headers, body}
     gc     failed  yes     ref, why              (a publish the broker refused)
     gc     out             msg {destination, headers, body}
-    link   up|down yes     reason, recovered
+    link   up|down yes     reason, recovered, queue (a duplex gateway's link of one GC)
     timer  fire    yes     key
     timer  start|cancel    key, delay
     log                    level, text
@@ -35,10 +35,14 @@ from ..core.effects import CancelTimer, Effect, Log, Publish, StartTimer, ToScs
 from ..core.reattach import mask_token
 from ..core.scs_wire import Request, WireError
 
-__all__ = ["FORMAT", "INPUTS", "Annotator", "effect_record", "gc_record", "is_input",
-           "is_secret_key", "obj", "redact", "render_log", "request_record"]
+__all__ = ["FORMAT", "INPUTS", "READABLE", "Annotator", "effect_record", "gc_record",
+           "is_input", "is_secret_key", "obj", "redact", "render_log", "request_record"]
 
-FORMAT = 1
+#: 2: a duplex gateway's start line says its GCs (``config.duplex``) and a link line of
+#: one GC's own broker link names it (``queue``).  Format 1 traces are read too; those of
+#: a duplex gateway cannot be replayed (``trace/duplex.py`` says why).
+FORMAT = 2
+READABLE = frozenset({1, 2})
 INPUTS = frozenset({("scs", "in"), ("scs", "close"), ("gc", "in"), ("gc", "failed"),
                     ("link", "up"), ("link", "down"), ("timer", "fire"), ("scs", "open")})
 #: A key whose name contains one of these (any case, any prefix) holds a secret.

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from ..core.broker_messages import BrokerMessage
+from ..core.duplex import DuplexGateway
 from ..core.effects import Effect, Key
 from ..core.gateway import GatewayCore
 from ..core.scs_wire import RpcError, WireError, parse_line
 from .config import ConfigError, core_from_config
-from .records import FORMAT, INPUTS, effect_record, is_input, redact
+from .duplex import old_duplex_trace
+from .records import INPUTS, READABLE, effect_record, is_input, redact
 
 __all__ = ["Divergence", "Line", "ReplayReport", "Trace", "TraceError", "load_trace",
            "replay"]
@@ -92,9 +94,10 @@ def load_trace(path: str | Path) -> Trace:
             if record.get("kind") != "start":
                 raise TraceError(f"{name}:{number}: a trace starts with its 'start' line "
                                  "(written by serve --trace); this file does not")
-            if record.get("trace") != FORMAT:
+            if record.get("trace") not in READABLE:
                 raise TraceError(f"{name}:{number}: trace format {record.get('trace')!r} is "
-                                 f"not one this version reads ({FORMAT})")
+                                 f"not one this version reads "
+                                 f"({', '.join(map(str, sorted(READABLE)))})")
             start = record
             continue
         where = (record.get("edge"), record.get("dir"))
@@ -135,6 +138,10 @@ def replay(trace: Trace) -> ReplayReport:
         raise TraceError(f"{trace.path}:{gap.number}: the gateway could not write "
                          f"{gap.record.get('lost')} lines here ({gap.record.get('why')}); a "
                          "trace with a gap cannot be replayed")
+    if trace.start.get("trace") == 1:
+        why = old_duplex_trace([(line.number, line.record) for line in trace.lines])
+        if why:
+            raise TraceError(f"{trace.path}:{why}")
     try:
         core = core_from_config(trace.start.get("config") or {})
     except ConfigError as exc:
@@ -218,9 +225,26 @@ def _feed(core: GatewayCore, line: Line, trace: Trace, outputs: list[Line]) -> l
             return core.publish_failed(Key.parse(str(r["ref"])) if r["ref"] else None,
                                        str(r["why"]), now)
         if edge == "link":
-            return core.link_status(direction == "up", str(r.get("reason", "")), now,
-                                    recovered=bool(r.get("recovered")))
+            return _link(core, line, trace, now)
         return core.timer(Key.parse(str(r["key"])), now)
     except (KeyError, TypeError, ValueError) as exc:
         raise TraceError(f"{trace.path}:{line.number}: this {r.get('edge')} {r.get('dir')} "
                          f"line lacks what replay needs ({exc!r})") from None
+
+
+def _link(core: GatewayCore, line: Line, trace: Trace, now: float) -> list[Effect]:
+    """A broker link change; a duplex gateway's link of one GC names it (``queue``)."""
+    r = line.record
+    up, reason, recovered = r["dir"] == "up", str(r.get("reason", "")), bool(r.get("recovered"))
+    queue = r.get("queue")
+    if isinstance(core, DuplexGateway):
+        if queue is not None and queue not in core.gcs.queues:
+            raise TraceError(f"{trace.path}:{line.number}: this link line names GC {queue!r}, "
+                             f"which the start line does not list "
+                             f"({', '.join(core.gcs.queues)})")
+        return core.link_status(up, reason, now, recovered=recovered,
+                                queue=None if queue is None else str(queue))
+    if queue is not None:
+        raise TraceError(f"{trace.path}:{line.number}: this link line names GC {queue!r}, but "
+                         "the start line describes a single-GC gateway (no config.duplex)")
+    return core.link_status(up, reason, now, recovered=recovered)

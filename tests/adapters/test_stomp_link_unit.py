@@ -87,12 +87,25 @@ class FakeConnection:
             raise OSError("broker refused the frame")
 
 
-def make(url: str, **kw: Any) -> tuple[StompLink, Handoff, Clock, list[LinkStatus]]:
+class FakeProbe:
+    """The TCP probe: "" (a port answered) unless the test says why none did."""
+
+    def __init__(self) -> None:
+        self.down = ""
+        self.calls = 0
+
+    def __call__(self, endpoints: Any) -> str:
+        self.calls += 1
+        return self.down
+
+
+def make(url: str, probe: FakeProbe | None = None,
+         **kw: Any) -> tuple[StompLink, Handoff, Clock, list[LinkStatus]]:
     FakeConnection.instances = []
     handoff, clock = Handoff(), Clock()
     link = StompLink(parse_broker_url(url), reactor=handoff, clock=clock,
                      backoff=Backoff(initial=0.5, factor=2, maximum=3),
-                     connection_factory=FakeConnection, **kw)
+                     connection_factory=FakeConnection, probe=probe or FakeProbe(), **kw)
     statuses: list[LinkStatus] = []
     link.on_status(statuses.append)
     return link, handoff, clock, statuses
@@ -307,4 +320,62 @@ def test_a_message_waiting_in_the_queue_is_handled_once_the_link_is_up() -> None
     if not answered:
         handoff.pump()  # the answer's send completes
     assert answered == ["answered Hello#gw"]
+    link.stop()
+
+
+def next_delay(clock: Clock) -> float:
+    call: Any = clock.getDelayedCalls()[0]
+    return round(float(call.getTime() - clock.seconds()), 6)
+
+
+def test_while_the_broker_port_is_closed_only_probes_run_and_it_connects_once_it_answers(
+        gateway_log: list[str]) -> None:
+    """A long outage does not push the reconnect out to a long backoff: the port is probed
+    every 0.5 s or less, and the STOMP connect follows the first probe that is answered."""
+    probe = FakeProbe()
+    link, handoff, clock, statuses = make("stomp://a:1", probe)
+    link.start()
+    handoff.pump()
+    probe.down = "a:1 Connection refused"
+    FakeConnection.instances[-1].listener.on_disconnected()
+    handoff.pump()
+    connects = len(FakeConnection.instances)
+    delays = []
+    for _ in range(8):  # a long outage
+        delays.append(next_delay(clock))
+        clock.advance(delays[-1])
+        handoff.pump()  # the unanswered probe comes back
+    assert delays == [0.1, 0.2, 0.4, 0.5, 0.5, 0.5, 0.5, 0.5]
+    assert len(FakeConnection.instances) == connects  # no STOMP CONNECT while closed
+    assert probe.calls == 8 and not link.is_up
+    probe.down = ""  # the broker listens again
+    assert next_delay(clock) == 0.5
+    clock.advance(0.5)
+    handoff.pump()
+    assert link.is_up and statuses[-1].recovered
+    assert len(FakeConnection.instances) == connects + 1
+    told = [line for line in gateway_log if "broker link" in line]
+    assert sum("probing every 0.5 s or less" in line for line in told) == 1, told
+    assert any("broker link up: a:1, 3.70 s after the first failure (9 failed attempts)"
+               in line for line in told), told
+    link.stop()
+
+
+def test_a_broker_that_answers_and_refuses_gets_the_backoff_and_one_log_line(
+        gateway_log: list[str]) -> None:
+    probe = FakeProbe()
+    link, handoff, clock, _statuses = make("stomp://a:1", probe)
+    FakeConnection.fail_connects = 5
+    link.start()
+    delays = []
+    for _ in range(5):
+        handoff.pump()
+        delays.append(next_delay(clock))
+        clock.advance(delays[-1])
+    handoff.pump()
+    assert delays == [0.5, 1.0, 2.0, 3.0, 3.0]  # capped, never faster
+    assert link.is_up and probe.calls == 5  # each retry probed first, then connected
+    assert sum("retrying in 0.50 s, then up to every 3 s" in line
+               for line in gateway_log) == 1
+    assert not any("retrying in 1.00" in line for line in gateway_log)
     link.stop()

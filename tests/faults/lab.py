@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -247,28 +248,7 @@ class Lab:
 
     def control(self, **msg: Any) -> dict[str, Any]:
         """A simulator control action, once the simulator has carried it out (its reply)."""
-        host, port = self.control_host
-        replies: list[dict[str, Any]] = []
-        got = threading.Event()
-
-        class Listener(stomp.ConnectionListener):  # type: ignore[misc]
-            def on_message(self, frame: Any) -> None:
-                replies.append(json.loads(frame.body))
-                got.set()
-
-        reply_to = f"/queue/{self.queues[0]}.fault-reply.{uuid.uuid4().hex[:8]}"
-        conn = stomp.Connection12([(host, port)], auto_content_length=False)
-        conn.set_listener("reply", Listener())
-        conn.connect(wait=True)
-        conn.subscribe(reply_to, id="1", ack="auto")
-        conn.send(f"/queue/{self.queues[0]}.sim-control", json.dumps(msg),
-                  headers={"reply-to": reply_to})
-        try:
-            assert got.wait(15), f"the simulator did not answer {msg}"
-        finally:
-            conn.disconnect()
-        assert replies[0].get("ok"), replies[0]
-        return replies[0]
+        return sim_control(self.control_host, self.queues[0], msg)
 
     def status(self) -> dict[str, Any]:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.monitor_port}/api/status",
@@ -280,7 +260,12 @@ class Lab:
                     timeout: float = 30.0) -> float:
         deadline = time.monotonic() + timeout
         while True:
-            status = self.status()
+            try:
+                status = self.status()
+            except urllib.error.URLError as exc:  # the monitor listens just after the SCS port
+                assert time.monotonic() < deadline, f"monitor never answered: {exc}"
+                time.sleep(0.05)
+                continue
             if predicate(status):
                 return time.monotonic()
             assert time.monotonic() < deadline, f"monitor status never matched: {status}"
@@ -304,6 +289,32 @@ class Lab:
         assert b.invoke("AnswerCall")[1] == {"code": 0}
         b.c.wait_event("EventEstablished", TrackingID=ring["trackingId"])
         return a, b
+
+
+def sim_control(broker: tuple[str, int], queue: str, msg: dict[str, Any]) -> dict[str, Any]:
+    """A simulator control action on ``queue``'s control channel, once the simulator has
+    carried it out: its reply (which must say ok)."""
+    host, port = broker
+    replies: list[dict[str, Any]] = []
+    got = threading.Event()
+
+    class Listener(stomp.ConnectionListener):  # type: ignore[misc]
+        def on_message(self, frame: Any) -> None:
+            replies.append(json.loads(frame.body))
+            got.set()
+
+    reply_to = f"/queue/{queue}.fault-reply.{uuid.uuid4().hex[:8]}"
+    conn = stomp.Connection12([(host, port)], auto_content_length=False)
+    conn.set_listener("reply", Listener())
+    conn.connect(wait=True)
+    conn.subscribe(reply_to, id="1", ack="auto")
+    conn.send(f"/queue/{queue}.sim-control", json.dumps(msg), headers={"reply-to": reply_to})
+    try:
+        assert got.wait(15), f"the simulator did not answer {msg}"
+    finally:
+        conn.disconnect()
+    assert replies[0].get("ok"), replies[0]
+    return replies[0]
 
 
 def record(name: str, figures: dict[str, Any]) -> None:

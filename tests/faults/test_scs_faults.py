@@ -8,6 +8,7 @@ with the same tracking ids and start times, every command answered."""
 
 from __future__ import annotations
 
+import datetime
 import json
 import signal
 import socket
@@ -29,6 +30,7 @@ from ..driver.scs_client import ScsSocketClient
 from ..driver.test_e2e_activemq import ROOT, AgentClient, Lab, gateway_config, start
 from ..driver.test_serve_cli import TEMPLATES
 from ..netutil import free_port
+from .lab import sim_control
 
 pytestmark = pytest.mark.broker
 RESULTS = ROOT / "build" / "faults"
@@ -356,3 +358,55 @@ def test_gateway_killed_and_a_new_gateway(broker_stomp: tuple[str, int],
     record("gateway-restart", new_gateway_listening_s=round(started_s, 2),
            request_service_to_state_ms=round(state_ms, 1),
            kill_to_toolbar_s=round(recovery_s, 2), agents_logged_out=0)
+
+
+def test_gateway_killed_mid_call_and_a_new_gateway(broker_stomp: tuple[str, int],
+                                                  tmp_path: Path) -> None:
+    """kill -9 of the gateway while the agent holds a call, a new one on the same address:
+    RequestService shows the agent signed in and the call on the toolbar at once, with its
+    tracking id and the start time the GC gives (not the time of the restart), and the
+    agent goes on with the call."""
+    procs: list[subprocess.Popen[bytes]] = []
+    with lab(broker_stomp, tmp_path, procs=procs) as the_lab:
+        a = the_lab.agent("1001")
+        tid, started = on_a_held_call(the_lab, a)
+        time.sleep(1.5)  # the call goes on a while
+        procs[0].send_signal(signal.SIGKILL)
+        procs[0].wait(timeout=20)
+        killed_at = time.time()
+        t0 = time.monotonic()
+        procs.append(serve(tmp_path / "gateway.def", tmp_path / "gw2.log",
+                           the_lab.gateway_port))
+        started_s = time.monotonic() - t0
+        [gc_call] = sim_control(broker_stomp, the_lab.queue,
+                                {"action": "dialogs", "agent": "1001"})["dialogs"]
+        assert (gc_call["dialogId"], gc_call["state"]) == (tid, "HELD")
+        gc_start = int(datetime.datetime.fromisoformat(
+            gc_call["startTime"].replace("Z", "+00:00")).timestamp())
+        c = ScsSocketClient("127.0.0.1", the_lab.gateway_port, timeout=20)
+        created = c.call("CreateISCDriverInstance", mediaType="Voice", language="ENU",
+                         connectString="", params=[["Driver:Flavour", "UCCE"]])
+        t1 = time.monotonic()
+        svc = c.call("RequestService", driver=created["driver"], connectString="",
+                     params=[["Service:AgentId", "1001"], ["Service:Extension", "2001"]])
+        c.wait_event("EventAgentLogin")
+        item = c.wait_callback("WorkItemStarted")
+        c.wait_callback("WorkItemSuspended")
+        toolbar = c.wait_callback("CacheCommandInformation")
+        call_ms = (time.monotonic() - t1) * 1000
+        assert item["trackingId"] == tid
+        assert item["startTime"] == gc_start  # what the GC says ...
+        assert abs(item["startTime"] - started) <= 1  # ... the answer, as Siebel had it
+        assert item["startTime"] < int(killed_at)  # not the time the new gateway heard of it
+        flags = dict(zip(toolbar["commands"], toolbar["statuses"], strict=True))
+        assert not flags["RetrieveCall"] & 3 and not flags["ReleaseCall"] & 3
+        assert "EventAgentLogout" not in c.history_names()
+        b = AgentClient(c, svc["service"], "1001")
+        assert b.invoke("RetrieveCall", TrackingID=tid) == {"code": 0}
+        c.wait_event("EventRetrieved", TrackingID=tid)
+        assert b.invoke("ReleaseCall", TrackingID=tid) == {"code": 0}
+        c.wait_event("EventReleased", TrackingID=tid)
+        c.close()
+    record("gateway-restart-mid-call", new_gateway_listening_s=round(started_s, 2),
+           request_service_to_call_ms=round(call_ms, 1), calls_kept=1,
+           start_time_from_gc=True, agents_logged_out=0)

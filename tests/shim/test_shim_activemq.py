@@ -17,7 +17,10 @@ pytestmark = pytest.mark.broker
 
 
 def shim_driver(cm: FakeCM, lab: ShimLab, name: str = "d", **extra: str) -> None:
-    params = [["Driver:Flavour", "UCCE"], ["Driver:GatewayAddress", lab.address],
+    """``GatewayAddress`` in ``extra`` replaces the lab's address (the shim reads the first
+    GatewayAddress parameter it is given, so a second one would never be used)."""
+    address = extra.pop("GatewayAddress", lab.address)
+    params = [["Driver:Flavour", "UCCE"], ["Driver:GatewayAddress", address],
               *([k, v] for k, v in extra.items())]
     r = cm.driver(name, params)
     assert r["code"] == 0, (r, cm.stderr())
@@ -115,4 +118,10 @@ def test_the_gateway_killed_and_started_again(start_cm: Callable[..., FakeCM],
     assert a.release() == 0
     assert cm.cmd("release_driver", "d")["code"] == 0
     cm.close()
-    assert "secret1001" not in cm.log.read_text()
+    log = cm.log.read_text()
+    assert "secret1001" not in log
+    # every (re)connection went past the dead first address to the lab's gateway
+    host, port = lab.address.rsplit(":", 1)
+    connected = log.count(f"connected to the gateway at {host}:{port}")
+    assert connected >= 2, log[-3000:]
+    assert log.count(f"127.0.0.1:{dead}") >= connected, log[-3000:]

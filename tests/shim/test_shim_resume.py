@@ -47,6 +47,8 @@ def test_the_connection_cut_mid_call_is_resumed_not_recreated(
         assert a.notify(call) == 0
         assert a.invoke("AnswerCall") == {"code": 0}
         a.wait_event("EventEstablished", TrackingID=call)
+        # the rest of the answer's batch too (its status text came after the cut under load)
+        a.wait_seen("ShowStatusText", text="Connected with 4155550123")
         before = a.history()
 
         relay.cut()
