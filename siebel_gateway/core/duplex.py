@@ -62,12 +62,12 @@ class DuplexGateway(GatewayCore):
     def gc_available(self) -> bool:
         return self.gcs.available
 
-    def codec_for(self, session: AgentSession) -> GcCodec:
-        if not session.agent_id:
+    def codec_for(self, agent_id: str) -> GcCodec:
+        if not agent_id:
             return self.codecs[self.gcs.active]
-        return self.codecs[self.gcs.gc_of(session.agent_id)]
+        return self.codecs[self.gcs.gc_of(agent_id)]
 
-    def release_agent(self, agent_id: str, session: AgentSession) -> None:
+    def release_agent(self, agent_id: str, session: object) -> None:
         super().release_agent(agent_id, session)
         if agent_id not in self.agents:
             self.gcs.forget(agent_id)

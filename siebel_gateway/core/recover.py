@@ -14,7 +14,8 @@ restart: the agent keeps its GC session, and a LogIn from Siebel signs it in ane
 
 from __future__ import annotations
 
-from .agent import AgentSession, Refused
+from .state import Refused
+from .step import Step
 
 __all__ = ["RECOVER", "forget", "probe"]
 
@@ -22,26 +23,22 @@ __all__ = ["RECOVER", "forget", "probe"]
 RECOVER = "recover:"
 
 
-def probe(s: AgentSession, now: float) -> None:
-    agent = s.service_params.get("agentid", "")
-    extension = s.service_params.get("extension", "")
-    if not agent or not s.ctx.gc_available or not s.ctx.claim_agent(agent, s):
-        return
-    s.agent_id, s.extension = agent, extension
+def probe(s: Step, now: float) -> Step:
+    env = s.env
+    agent = env.service_params.get("agentid", "")
+    extension = env.service_params.get("extension", "")
+    if not agent or not env.gc_available or not env.agent_free(agent):
+        return s
+    s = s.claim(agent).set(agent_id=agent, extension=extension)
     try:
         messages = [("Connect", s.encode("Connect", {"Password": "", "Extension": extension},
                                          now, "RequestService")),
                     ("GetState", s.encode("GetState", {}, now, "RequestService"))]
     except Refused:  # an id the GC vocabulary cannot carry: no recovery
-        forget(s)
-        return
-    s.recovering = True
-    s.send(messages, RECOVER + agent, "RequestService")
+        return forget(s)
+    return s.set(recovering=True).send(messages, RECOVER + agent, "RequestService")
 
 
-def forget(s: AgentSession) -> None:
+def forget(s: Step) -> Step:
     """Not signed in at the GC (or no answer): the service stays signed out."""
-    s.recovering = False
-    if s.agent_id:
-        s.ctx.release_agent(s.agent_id, s)
-    s.agent_id = ""
+    return s.release_agent().set(recovering=False, agent_id="")
