@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from ..gc.states import ON_CALL_STATES, AgentState, CallState
@@ -123,7 +122,7 @@ def toolbar_step(st: SessionState, env: Env) -> tuple[SessionState, tuple[Callba
             [["2", obj[0]], ["13", obj[1]], ["4", obj[2]], ["5", obj[3]]]))
     if not out:
         return st, ()
-    return replace(st, last_cache=last_cache, last_object=last_object), tuple(out)
+    return st._replace(last_cache=last_cache, last_object=last_object), tuple(out)
 
 
 class AgentSession:
@@ -206,7 +205,7 @@ class AgentSession:
     def forget_toolbar(self) -> None:
         """The next input's end sends the toolbar and object information even if unchanged
         (a new SCS connection has not seen them)."""
-        self.st = replace(self.st, last_cache=None, last_object=None)
+        self.st = self.st._replace(last_cache=None, last_object=None)
 
     # -- the end of one input --------------------------------------------------------------
 

@@ -218,6 +218,9 @@ def invoke(s: AgentSession, cmd_track_id: str, name: str, string_param: str,  # 
 
 def _resolve(s: AgentSession, event: str) -> None:
     """Match the event to the command it answers (``SessionState.answered``)."""
+    st = s.st
+    if st.answered is None and not any(event in p.expects for p in st.pending):
+        return  # nothing to match (the common case of an unsolicited event)
     s.apply(Step(s.st, s.env).resolve(event).done())
 
 

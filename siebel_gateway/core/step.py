@@ -14,8 +14,7 @@ back to LOGGED_OUT) is entered only then, so a rule reads its starting phase thr
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..gc.codec import GcEncodeError
 from .broker_messages import BrokerMessage
@@ -32,8 +31,7 @@ __all__ = ["Outcome", "Sends", "Step", "command_key", "notify_key", "stay"]
 Sends = list[tuple[str, BrokerMessage]]
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """A rule's result: the new state, the effects for the shell (in order), the callbacks
     for Siebel (sent at the end of the input, with the toolbar), the agent ids the session
     takes (True) or gives up (False) in the gateway's registry, and the answer of an input
@@ -61,10 +59,10 @@ def notify_key(handle: str, tracking_id: str) -> Key:
     return Key(handle, "notify", tracking_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """The state and the output of a rule so far (immutable: each method returns a new
-    one).  ``to``: the phase to enter when the rule is done (None: as ``st`` says)."""
+    one).  ``to``: the phase to enter when the rule is done (None: as ``st`` says).  A
+    named tuple: a rule makes one per callback or command, so it must be cheap."""
 
     st: SessionState
     env: Env
@@ -74,24 +72,27 @@ class Step:
     to: Phase | None = None
 
     def done(self, reply: tuple[int, str] | None = None) -> Outcome:
-        st = self.st if self.to is None else replace(self.st, phase=self.to)
+        st = self.st if self.to is None else self.st._replace(phase=self.to)
         return Outcome(st, self.effects, self.callbacks, self.agents, reply)
 
     # -- state and plain output ------------------------------------------------------------
 
     def set(self, **changes: Any) -> Step:
-        return replace(self, st=replace(self.st, **changes))
+        return Step(self.st._replace(**changes), self.env, self.effects, self.callbacks,
+                    self.agents, self.to)
 
     def enter(self, phase: Phase) -> Step:
         """Enter ``phase`` when the rule is done."""
-        return replace(self, to=phase)
+        return self._replace(to=phase)
 
     def emit(self, *effects: Effect) -> Step:
-        return replace(self, effects=self.effects + effects)
+        return Step(self.st, self.env, self.effects + effects, self.callbacks, self.agents,
+                    self.to)
 
     def cb(self, *callbacks: Callback) -> Step:
         """Callbacks for Siebel, sent at the end of this input (none once released)."""
-        return replace(self, callbacks=self.callbacks + callbacks)
+        return Step(self.st, self.env, self.effects, self.callbacks + callbacks, self.agents,
+                    self.to)
 
     def log(self, level: str, text: str, **fields: Any) -> Step:
         return self.emit(Log(level, text, {"service": self.env.handle,
@@ -99,13 +100,13 @@ class Step:
 
     def claim(self, agent_id: str) -> Step:
         """The session takes ``agent_id`` (the caller asked ``env.agent_free`` first)."""
-        return replace(self, agents=(*self.agents, (agent_id, True)))
+        return self._replace(agents=(*self.agents, (agent_id, True)))
 
     def release_agent(self) -> Step:
         """The session gives up its agent id (if it has one)."""
         if not self.st.agent_id:
             return self
-        return replace(self, agents=(*self.agents, (self.st.agent_id, False)))
+        return self._replace(agents=(*self.agents, (self.st.agent_id, False)))
 
     def t(self, key: str, **values: object) -> str:
         return self.env.t(key, **values)
@@ -139,14 +140,15 @@ class Step:
                 pending = (*pending, Pending(seq, gc_command, cmd_track_id, command, expects))
                 effects.append(StartTimer(ref, self.env.command_timeout))
             effects.append(Publish(message, ref))
-        return replace(self, st=replace(st, seq=seq, pending=pending, untracked=untracked),
-                       effects=self.effects + tuple(effects))
+        return Step(st._replace(seq=seq, pending=pending, untracked=untracked), self.env,
+                    self.effects + tuple(effects), self.callbacks, self.agents, self.to)
 
     def resolve(self, event: str) -> Step:
         """Match GC event ``event`` to the first command awaiting it (``st.answered``)."""
         for p in self.st.pending:
             if event in p.expects:
-                return self.drop(p).set(answered=p).cancel(p)
+                pending = tuple(x for x in self.st.pending if x is not p)
+                return self.set(pending=pending, answered=p).cancel(p)
         return self.set(answered=None) if self.st.answered is not None else self
 
     def drop(self, p: Pending) -> Step:
