@@ -202,11 +202,6 @@ class AgentSession:
     def t(self, key: str, **values: object) -> str:
         return self.env.t(key, **values)
 
-    def forget_toolbar(self) -> None:
-        """The next input's end sends the toolbar and object information even if unchanged
-        (a new SCS connection has not seen them)."""
-        self.st = self.st._replace(last_cache=None, last_object=None)
-
     # -- the end of one input --------------------------------------------------------------
 
     def refresh_toolbar(self) -> None:

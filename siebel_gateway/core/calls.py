@@ -7,7 +7,9 @@ the original dialog and names the consult leg in ``SecondaryId``; the consulted 
 therefore sees its consult item end and the original dialog appear: that new item is
 started with ``oldTrackingId`` = the consult leg, so Siebel keeps the thread.
 
-Transitions of the agent's own participant (``CallBook.update`` returns what happened):
+The book is an immutable value (part of ``SessionState``): ``CallBook.update`` returns the
+new book and what happened, as a list of ``Change``.  Transitions of the agent's own
+participant:
 
     (new) ALERTING          -> ringing     IndicateNewWorkItem(inbound) + EventRinging
     (new) INITIATING/ED     -> dialing     WorkItemStarted (outbound)   + EventDialing

@@ -25,7 +25,7 @@ from .scs_wire import ScError
 from .state import REPLIES, Env, Pending, Phase, Refused, SessionState, iso_time, with_item
 from .vocabulary import AGENT_EVENT, NOTIFY_EVENTS
 
-__all__ = ["Outcome", "Sends", "Step", "command_key", "notify_key", "stay"]
+__all__ = ["Outcome", "Sends", "Step", "command_key", "notify_key"]
 
 #: GC commands a rule decided to send, already encoded, in order.
 Sends = list[tuple[str, BrokerMessage]]
@@ -42,11 +42,6 @@ class Outcome(NamedTuple):
     callbacks: tuple[Callback, ...] = ()
     agents: tuple[tuple[str, bool], ...] = ()
     reply: tuple[int, str] | None = None
-
-
-def stay(st: SessionState) -> Outcome:
-    """Nothing changes."""
-    return Outcome(st)
 
 
 def command_key(handle: str, seq: int) -> Key:
