@@ -122,7 +122,7 @@ def toolbar_step(st: SessionState, env: Env) -> tuple[SessionState, tuple[Callba
             [["2", obj[0]], ["13", obj[1]], ["4", obj[2]], ["5", obj[3]]]))
     if not out:
         return st, ()
-    return st._replace(last_cache=last_cache, last_object=last_object), tuple(out)
+    return st.evolve(last_cache=last_cache, last_object=last_object), tuple(out)
 
 
 class AgentSession:

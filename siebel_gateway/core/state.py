@@ -160,7 +160,7 @@ class Held:
 class SessionState(NamedTuple):
     """Everything about one agent service that an input may change.  An immutable named
     tuple rather than a frozen dataclass: a rule makes several new states per input, and
-    ``_replace`` costs a fifth of ``dataclasses.replace`` (docs/performance.md)."""
+    ``evolve`` costs a tenth of ``dataclasses.replace`` (docs/performance.md)."""
 
     phase: Phase = Phase.LOGGED_OUT
     agent_id: str = ""
@@ -196,6 +196,17 @@ class SessionState(NamedTuple):
     last_cache: tuple[tuple[str, int], ...] | None = None
     last_object: tuple[str, ...] | None = None
     released: bool = False
+
+    def evolve(self, **changes: Any) -> SessionState:
+        """A copy with ``changes`` (what ``_replace`` does, in half the time for the few
+        fields a rule changes of many; an unknown name is a ``KeyError``)."""
+        values = list(self)
+        for name, value in changes.items():
+            values[_INDEX[name]] = value
+        return SessionState._make(values)
+
+
+_INDEX = {name: i for i, name in enumerate(SessionState._fields)}
 
 
 class SessionContext(Protocol):

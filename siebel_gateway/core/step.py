@@ -67,13 +67,13 @@ class Step(NamedTuple):
     to: Phase | None = None
 
     def done(self, reply: tuple[int, str] | None = None) -> Outcome:
-        st = self.st if self.to is None else self.st._replace(phase=self.to)
+        st = self.st if self.to is None else self.st.evolve(phase=self.to)
         return Outcome(st, self.effects, self.callbacks, self.agents, reply)
 
     # -- state and plain output ------------------------------------------------------------
 
     def set(self, **changes: Any) -> Step:
-        return Step(self.st._replace(**changes), self.env, self.effects, self.callbacks,
+        return Step(self.st.evolve(**changes), self.env, self.effects, self.callbacks,
                     self.agents, self.to)
 
     def enter(self, phase: Phase) -> Step:
@@ -135,7 +135,7 @@ class Step(NamedTuple):
                 pending = (*pending, Pending(seq, gc_command, cmd_track_id, command, expects))
                 effects.append(StartTimer(ref, self.env.command_timeout))
             effects.append(Publish(message, ref))
-        return Step(st._replace(seq=seq, pending=pending, untracked=untracked), self.env,
+        return Step(st.evolve(seq=seq, pending=pending, untracked=untracked), self.env,
                     self.effects + tuple(effects), self.callbacks, self.agents, self.to)
 
     def resolve(self, event: str) -> Step:
