@@ -10,8 +10,9 @@ concern the phase), decided here and nowhere else.
 ``events.py``, ``lifecycle.py``, ``resync.py`` and ``failover.py``; each is a pure function
 ``handler(state, *input, env) -> Outcome`` (``step.py``): it reads the frozen
 ``SessionState`` and returns the new one with the effects, and changes nothing else.
-``_run`` -- the only place an outcome reaches a session -- checks the outcome's phase
-against the row, then stores the state and queues the effects (``AgentSession.apply``).
+``_run`` runs the rule and ``_apply`` -- the only place an outcome reaches a session --
+checks the outcome's phase against the row, then stores the state and queues the effects
+(``AgentSession.apply``).
 A phase its row does not list is a defect in the table or the handler: it is logged as an
 error (tests fail on it), never silently accepted.
 
@@ -166,15 +167,24 @@ def _run(s: AgentSession, what: str | Input, *args: Any) -> Outcome | None:
     if rule is None:
         return None
     outcome: Outcome = rule.handler(s.st, *args, s.env)
-    s.apply(outcome)  # the only place a rule's outcome reaches the session
+    _apply(s, outcome, rule, what)
+    return outcome
+
+
+def _apply(s: AgentSession, outcome: Outcome, rule: Rule | None = None,
+           what: str | Input = "") -> None:
+    """THE place a rule's outcome reaches a session: its phase checked against the row
+    (``rule``; None for the few steps outside the table: matching an event to its
+    command, holding a command, a new or resumed service), then stored (state, agent
+    registry, effects and callbacks queued for this input)."""
+    s.apply(outcome)
     phase = outcome.state.phase
-    if phase not in rule.may_lead_to:
+    if rule is not None and phase not in rule.may_lead_to:
         s.out.append(Log("error", "defect: {input} left the service in phase {phase}, which "
                          "its rule does not allow ({allowed})",
                          {"service": s.handle, "agent": s.agent_id, "input": str(what),
                           "phase": phase.name, "allowed": ", ".join(
                               sorted(p.name for p in rule.may_lead_to))}))
-    return outcome
 
 
 # -- device commands --------------------------------------------------------------------------
@@ -205,7 +215,7 @@ def invoke(s: AgentSession, cmd_track_id: str, name: str, string_param: str,  # 
         if refused is not None:
             raise refused
         if s.st.resyncing and s.phase is Phase.LOGGED_IN:  # run when the resync answers
-            s.apply(resync.hold(s.st, cmd_track_id, name, string_param, tuple(params), now,
+            _apply(s, resync.hold(s.st, cmd_track_id, name, string_param, tuple(params), now,
                                 s.env))
             return 0, ""
         _run(s, name, c.Cmd(cmd_track_id, name, string_param.strip(), c.params(params), now))
@@ -221,7 +231,7 @@ def _resolve(s: AgentSession, event: str) -> None:
     st = s.st
     if st.answered is None and not any(event in p.expects for p in st.pending):
         return  # nothing to match (the common case of an unsolicited event)
-    s.apply(Step(s.st, s.env).resolve(event).done())
+    _apply(s, Step(s.st, s.env).resolve(event).done())
 
 
 def gc_event(s: AgentSession, e: GcEvent, now: float) -> None:
@@ -233,12 +243,12 @@ def gc_event(s: AgentSession, e: GcEvent, now: float) -> None:
         _run(s, what, e, now)
         if s.st.held and not s.st.resyncing and s.phase is Phase.LOGGED_IN:
             step, held = resync.take_held(Step(s.st, s.env))
-            s.apply(step.done())
+            _apply(s, step.done())
             for h in held:  # the resync answered: held commands run now
                 code, text = invoke(s, h.cmd_track_id, h.command, h.string_param, h.params,
                                     now)
                 if code:
-                    s.apply(Step(s.st, s.env).cb(HandleError(
+                    _apply(s, Step(s.st, s.env).cb(HandleError(
                         s.handle, cmd_track_id=h.cmd_track_id, error=text)).done())
     elif what is Input.CALL_EVENT:
         s.out.append(Log("info", "call event {event} for an agent not logged in: ignored",
@@ -292,16 +302,16 @@ def release(s: AgentSession, now: float) -> None:
 def service_created(s: AgentSession, now: float) -> None:
     """A new service (RequestService): a restarted gateway's agent is asked for
     (``recover.probe``), the toolbar is sent, and that the GC is away if it is."""
-    s.apply(recover.probe(Step(s.st, s.env), now).done())
+    _apply(s, recover.probe(Step(s.st, s.env), now).done())
     s.refresh_toolbar()
     if not s.env.gc_available:
-        s.apply(Step(s.st, s.env).cb(ShowStatusText(
+        _apply(s, Step(s.st, s.env).cb(ShowStatusText(
             s.handle, text=s.t("status.gc_out_of_service"))).done())
 
 
 def resumed(s: AgentSession, now: float) -> None:
     """The service's driver was resumed on a new connection (``reattach.resync_service``)."""
-    s.apply(resync_service(s.st, now, s.env))
+    _apply(s, resync_service(s.st, now, s.env))
 
 
 # -- for the docs ----------------------------------------------------------------------
