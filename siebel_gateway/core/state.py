@@ -1,10 +1,11 @@
-"""One agent service's data as a value: ``SessionState`` (frozen, slotted, every collection
-in it immutable) and what the rules read beside it, ``Env`` (the service's fixed identity
-and configuration, and read-only questions to the gateway).
+"""One agent service's data as a value: ``SessionState`` (an immutable named tuple; every
+collection in it immutable: tuples, read-only mappings, the ``CallBook``, frozen
+dataclasses) and what the rules read beside it, ``Env`` (the service's fixed identity and
+configuration, and read-only questions to the gateway).
 
 A rule is a pure function ``(SessionState, input, Env) -> Outcome`` (``step.py``): it never
-changes the state it is given (it cannot: the value is frozen) nor the session or the
-gateway; it returns the new state and the effects.  ``machine._run`` stores the state and
+changes the state it is given (it cannot: the value is immutable) nor the session or the
+gateway; it returns the new state and the effects.  ``machine._apply`` stores the state and
 hands the effects on, in one place.
 
 Theory of operation:
