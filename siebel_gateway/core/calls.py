@@ -7,7 +7,9 @@ the original dialog and names the consult leg in ``SecondaryId``; the consulted 
 therefore sees its consult item end and the original dialog appear: that new item is
 started with ``oldTrackingId`` = the consult leg, so Siebel keeps the thread.
 
-Transitions of the agent's own participant (``CallBook.update`` returns what happened):
+The book is an immutable value (part of ``SessionState``): ``CallBook.update`` returns the
+new book and what happened, as a list of ``Change``.  Transitions of the agent's own
+participant:
 
     (new) ALERTING          -> ringing     IndicateNewWorkItem(inbound) + EventRinging
     (new) INITIATING/ED     -> dialing     WorkItemStarted (outbound)   + EventDialing
@@ -25,12 +27,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 from ..gc.states import LIVE_CALL_STATES, CallState
 from .gc_clock import start_time
 from .vocabulary import scs_call_type
 
-__all__ = ["Call", "CallBook", "Change", "ChangeKind"]
+__all__ = ["NO_CALLS", "Call", "CallBook", "Change", "ChangeKind"]
 
 LIVE = LIVE_CALL_STATES
 GONE = (CallState.DROPPED, CallState.WRAP_UP)
@@ -102,18 +105,72 @@ def _pairs(value: object) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), str(v)) for k, v in value if isinstance(v, str | int))
 
 
-@dataclass
+_NO_CALLS: Mapping[str, Call] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
 class CallBook:
-    extension: str = ""
-    calls: dict[str, Call] = field(default_factory=dict)
+    """The agent's calls by tracking id, immutable: ``update`` returns a new book."""
+
+    calls: Mapping[str, Call] = field(default_factory=lambda: _NO_CALLS)
     #: The most recently ended call (target of wrap-up reasons).
     last_ended: Call | None = None
 
-    def clear(self) -> None:
-        self.calls.clear()
+    def update(self, event: str, fields: Mapping[str, object], now: float
+               ) -> tuple[CallBook, list[Change]]:
+        """One GC call event for this agent: the new book and the changes it means."""
+        work = _Work(dict(self.calls), self.last_ended)
+        changes = work.update(event, fields, now)
+        if not changes and work.last_ended is self.last_ended and work.calls == self.calls:
+            return self, changes
+        return CallBook(MappingProxyType(work.calls), work.last_ended), changes
+
+    def without(self, tracking_id: str, *, ended: bool = False) -> CallBook:
+        """The book without call ``tracking_id`` (``ended``: it becomes ``last_ended``)."""
+        gone = self.calls.get(tracking_id)
+        if gone is None:
+            return self
+        return CallBook(MappingProxyType({k: v for k, v in self.calls.items()
+                                          if k != tracking_id}),
+                        gone if ended else self.last_ended)
+
+    def cleared(self) -> CallBook:
+        """No calls (the last ended one is kept, for a wrap-up reason)."""
+        return CallBook(_NO_CALLS, self.last_ended)
+
+    # -- queries --------------------------------------------------------------------------
+
+    def in_state(self, *states: CallState) -> list[Call]:
+        return [c for c in self.calls.values() if c.state in states]
+
+    def consult_of(self, main: str) -> Call | None:
+        return next((c for c in self.calls.values() if c.parent == main and c.placed
+                     and c.call_type == "CONSULT"), None)
+
+    def current(self) -> Call | None:
+        """The call a command without TrackingID acts on: the one ACTIVE call; else the
+        one being dialled; else the only call.  Never an arbitrary one of several."""
+        for states in ((CallState.ACTIVE,), DIALING):
+            found = self.in_state(*states)
+            if len(found) == 1:
+                return found[0]
+            if found:
+                return None
+        return next(iter(self.calls.values())) if len(self.calls) == 1 else None
+
+
+#: The empty book a new session starts with.
+NO_CALLS = CallBook()
+
+
+@dataclass(slots=True)
+class _Work:
+    """A local working copy while one event is applied (never escapes ``update``)."""
+
+    calls: dict[str, Call]
+    last_ended: Call | None
 
     def update(self, event: str, fields: Mapping[str, object], now: float) -> list[Change]:
-        """Apply one GC call event for this agent; returns the changes it means."""
         dialog = _text(fields, "DialogId")
         if not dialog:
             return []
@@ -217,23 +274,3 @@ class CallBook:
         held = [c.tracking_id for c in self.calls.values() if c.state is CallState.HELD
                 and not (c.placed and c.call_type == "CONSULT")]
         return held[0] if len(held) == 1 else ""
-
-    # -- queries --------------------------------------------------------------------------
-
-    def in_state(self, *states: CallState) -> list[Call]:
-        return [c for c in self.calls.values() if c.state in states]
-
-    def consult_of(self, main: str) -> Call | None:
-        return next((c for c in self.calls.values() if c.parent == main and c.placed
-                     and c.call_type == "CONSULT"), None)
-
-    def current(self) -> Call | None:
-        """The call a command without TrackingID acts on: the one ACTIVE call; else the
-        one being dialled; else the only call.  Never an arbitrary one of several."""
-        for states in ((CallState.ACTIVE,), DIALING):
-            found = self.in_state(*states)
-            if len(found) == 1:
-                return found[0]
-            if found:
-                return None
-        return next(iter(self.calls.values())) if len(self.calls) == 1 else None

@@ -3,10 +3,10 @@
 ``machine.py`` decides *whether* a command may run in the service's phase (and refuses it
 otherwise, in one place); each function here then checks what the gateway knows (state,
 calls, reason lists) and either raises ``Refused`` (the code and readable text go back in
-the InvokeCommand result) or returns the GC commands to send, all encoded (``Sends``), so
-a value that cannot be carried never leaves half a sequence on the broker; the machine
-sends them.  Apart from ``log_in`` (which takes the agent id and credential) they only
-read the session.
+the InvokeCommand result) or returns the ``Outcome``: the GC commands to send (all encoded
+before any is sent, so a value that cannot be carried never leaves half a sequence on the
+broker) and the new state (the commands awaiting their answer; ``log_in`` also takes the
+agent id and credential).  Each is a pure function ``(SessionState, Cmd, Env) -> Outcome``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import NamedTuple
 
 from ..gc.states import AgentState, CallState
-from .agent import AgentSession, Refused, Secret
-from .broker_messages import BrokerMessage
 from .calls import Call
 from .scs_messages import ShowStatusText
 from .scs_wire import ScError
+from .state import Env, Phase, Refused, Secret, SessionState
+from .step import Outcome, Step
 from .wrap_up import check_leaving_wrap_up
 
 __all__ = ["Cmd", "answer", "blind_transfer", "complete", "consult", "dtmf", "hold",
@@ -40,10 +40,6 @@ class Cmd(NamedTuple):
     now: float
 
 
-#: GC commands a device command decided to send, already encoded, in order.
-Sends = list[tuple[str, BrokerMessage]]
-
-
 def params(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """A command's parameters by lower-case name (the first of a repeated name wins)."""
     out: dict[str, str] = {}
@@ -57,14 +53,13 @@ _STATE_KEYS = {AgentState.LOGOUT: "Logged out", AgentState.NOT_READY: "Not Ready
                AgentState.WORK: "in Wrap-up", AgentState.WORK_READY: "in Wrap-up"}
 
 
-def _state_name(s: AgentSession) -> str:
-    return s.t(f"state.{s.state}") if s.ctx.catalog.lookup(s.driver.language,
-                                                             f"state.{s.state}") \
-        else _STATE_KEYS.get(s.state, s.state)
+def _state_name(s: Step) -> str:
+    return s.t(f"state.{s.st.state}") if s.env.has_text(f"state.{s.st.state}") \
+        else _STATE_KEYS.get(s.st.state, s.st.state)
 
 
-def _reason(s: AgentSession, category: str, code: str, required: bool) -> str:
-    known = s.reasons.get(category)
+def _reason(s: Step, category: str, code: str, required: bool) -> str:
+    known = s.st.reasons.get(category)
     choices = ", ".join(f"{c} ({lb})" if c != lb else c for c, lb in known or ()) or "-"
     if not code:
         if required:
@@ -79,13 +74,13 @@ def _reason(s: AgentSession, category: str, code: str, required: bool) -> str:
     return code
 
 
-def _call(s: AgentSession, p: Params, *, states: tuple[CallState, ...], what: str,
+def _call(s: Step, p: Params, *, states: tuple[CallState, ...], what: str,
           pick: Callable[[], Call | None] | None = None) -> Call:
     tid = p.get("trackingid", "")
     if tid:
         call = s.find_call(tid.removesuffix("-wrapup"))
     else:
-        candidates = s.calls.in_state(*states)
+        candidates = s.st.calls.in_state(*states)
         if pick is not None:
             found = pick()
             if found is None:
@@ -112,64 +107,69 @@ def _number(p: Params, string_param: str, key: str = "phonenumber") -> str:
     return number
 
 
-def _one(s: AgentSession, c: Cmd, gc: str, values: Mapping[str, str]) -> Sends:
-    return [(gc, s.encode(gc, values, c.now, c.name))]
+def _one(s: Step, c: Cmd, gc: str, values: Mapping[str, str]) -> Outcome:
+    return s.send([(gc, s.encode(gc, values, c.now, c.name))], c.cmd, c.name).done()
 
 
 # -- agent ----------------------------------------------------------------------------------
 
-def log_in(s: AgentSession, c: Cmd) -> Sends:
+def log_in(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     cmd, name, _, p, now = c
-    agent = p.get("agentid", "") or s.service_params.get("agentid", "")
-    ext = p.get("extension", "") or s.service_params.get("extension", "")
+    agent = p.get("agentid", "") or s.env.service_params.get("agentid", "")
+    ext = p.get("extension", "") or s.env.service_params.get("extension", "")
     pin = p.get("agentpin", "") or p.get("password", "")
     for label, value in (("AgentId", agent), ("AgentPin", pin), ("Extension", ext)):
         if not value:
             raise Refused(ScError.ERROR, "error.missing_param", Param=label)
     for label, value in (("AgentId", agent), ("Extension", ext)):
         try:
-            s.ctx.codec.check_value(name, label, value)
+            s.env.codec.check_value(name, label, value)
         except ValueError:
             raise Refused(ScError.ERROR, "error.bad_value", Param=label) from None
     try:
-        s.ctx.codec.check_value(name, "AgentPin", pin)
+        s.env.codec.check_value(name, "AgentPin", pin)
     except ValueError:
-        if not s.driver.use_secure_password:  # encrypted text never holds a delimiter
+        if not s.env.driver.use_secure_password:  # encrypted text never holds a delimiter
             raise Refused(ScError.ERROR, "error.bad_value", Param="AgentPin") from None
-    if not s.ctx.claim_agent(agent, s):
+    if not env.agent_free(agent):
         raise Refused(ScError.ERROR, "error.agent_in_use", AgentId=agent)
-    s.agent_id, s.extension, s.full_name = agent, ext, ""
-    s.credential = Secret(s.ctx.encrypt(pin) if s.driver.use_secure_password else pin)
-    s.login_cmd, s.resyncing = cmd, False  # the machine enters AWAIT_SERVICE
+    s = s.claim(agent).set(
+        agent_id=agent, extension=ext, full_name="", login_cmd=cmd, resyncing=False,
+        credential=Secret(env.encrypt(pin) if env.driver.use_secure_password else pin))
     hello = s.encode("Hello", {}, now, name)
-    s.cb(ShowStatusText(s.handle, text=s.t("status.logging_in", AgentId=agent, Extension=ext)))
-    return [("Hello", hello)]
+    s = s.cb(ShowStatusText(env.handle, text=s.t("status.logging_in", AgentId=agent,
+                                                  Extension=ext)))
+    return s.send([("Hello", hello)], cmd, name).enter(Phase.AWAIT_SERVICE).done()
 
 
-def log_out(s: AgentSession, c: Cmd) -> Sends:
+def log_out(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, sp, p, _ = c
-    allowed = (AgentState.NOT_READY,) if s.driver.ucce \
+    allowed = (AgentState.NOT_READY,) if s.env.driver.ucce \
         else (AgentState.NOT_READY, AgentState.READY)
-    if s.state not in allowed or s.calls.calls:
+    if s.st.state not in allowed or s.st.calls.calls:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
-    code = _reason(s, "LOGOUT", p.get("reasoncode", "") or sp, s.driver.logout_reason_required)
+    code = _reason(s, "LOGOUT", p.get("reasoncode", "") or sp, s.env.driver.logout_reason_required)
     return _one(s, c, "Logout", {"ReasonCode": code})
 
 
-def ready(s: AgentSession, c: Cmd) -> Sends:
-    on_call = bool(s.calls.calls) or s.state in (AgentState.TALKING, AgentState.HOLD)
-    if s.state == AgentState.RESERVED or (on_call and not s.driver.ucce):
+def ready(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
+    on_call = bool(s.st.calls.calls) or s.st.state in (AgentState.TALKING, AgentState.HOLD)
+    if s.st.state == AgentState.RESERVED or (on_call and not s.env.driver.ucce):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     check_leaving_wrap_up(s)
     return _one(s, c, "MakeReady", {})
 
 
-def not_ready(s: AgentSession, c: Cmd) -> Sends:
+def not_ready(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, sp, p, _ = c
-    if s.state == AgentState.RESERVED:
+    if s.st.state == AgentState.RESERVED:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     code = _reason(s, "NOT_READY", p.get("reasoncode", "") or sp,
-                   s.driver.not_ready_reason_required)
+                   s.env.driver.not_ready_reason_required)
     check_leaving_wrap_up(s)
     if code:
         return _one(s, c, "MakeNotReadyWithReason", {"ReasonCode": code})
@@ -177,18 +177,20 @@ def not_ready(s: AgentSession, c: Cmd) -> Sends:
         return _one(s, c, "MakeNotReady", {})
 
 
-def work_ready(s: AgentSession, c: Cmd) -> Sends:
-    if not s.calls.calls or s.state == AgentState.RESERVED:
+def work_ready(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
+    if not s.st.calls.calls or s.st.state == AgentState.RESERVED:
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     return _one(s, c, "MakeWorkReady", {})
 
 
-def wrap_up_reason(s: AgentSession, c: Cmd) -> Sends:
+def wrap_up_reason(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, sp, p, _ = c
-    if s.state not in (AgentState.WORK, AgentState.WORK_READY):
+    if s.st.state not in (AgentState.WORK, AgentState.WORK_READY):
         raise Refused(ScError.ERROR, "error.agent_state", State=_state_name(s))
     reason = _reason(s, "WRAP_UP", p.get("reasoncode", "") or sp, True)
-    ended = s.calls.last_ended
+    ended = s.st.calls.last_ended
     tid = p.get("trackingid", "").removesuffix("-wrapup")
     if ended is None or (tid and tid != ended.tracking_id):
         raise Refused(ScError.INVALID_ITEM_TRACKING_ID, "error.unknown_call",
@@ -199,45 +201,51 @@ def wrap_up_reason(s: AgentSession, c: Cmd) -> Sends:
 
 # -- calls ----------------------------------------------------------------------------------
 
-def make_call(s: AgentSession, c: Cmd) -> Sends:
+def make_call(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, sp, p, _ = c
     number = _number(p, sp)
-    if s.state != AgentState.NOT_READY or s.calls.calls:
+    if s.st.state != AgentState.NOT_READY or s.st.calls.calls:
         raise Refused(ScError.ERROR, "error.make_call_state", State=_state_name(s))
     return _one(s, c, "MakeCall", {"Number": number})
 
 
-def answer(s: AgentSession, c: Cmd) -> Sends:
+def answer(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, _, p, _ = c
     call = _call(s, p, states=(CallState.ALERTING,), what="ringing")
     return _one(s, c, "AnswerCall", {"DialogId": call.tracking_id})
 
 
-def release(s: AgentSession, c: Cmd) -> Sends:
+def release(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, _, p, _ = c
     call = _call(s, p, states=(CallState.ACTIVE, CallState.HELD, CallState.INITIATING,
                          CallState.INITIATED, CallState.ALERTING),
-                 what="current", pick=s.calls.current)
+                 what="current", pick=s.st.calls.current)
     return _one(s, c, "ReleaseCall", {"DialogId": call.tracking_id})
 
 
-def hold(s: AgentSession, c: Cmd) -> Sends:
+def hold(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, _, p, _ = c
     call = _call(s, p, states=(CallState.ACTIVE,), what="active")
     return _one(s, c, "HoldCall", {"DialogId": call.tracking_id})
 
 
-def retrieve(s: AgentSession, c: Cmd) -> Sends:
+def retrieve(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, _, p, _ = c
     call = _call(s, p, states=(CallState.HELD,), what="held")
     return _one(s, c, "RetrieveCall", {"DialogId": call.tracking_id})
 
 
-def consult(s: AgentSession, c: Cmd) -> Sends:
+def consult(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, sp, p, _ = c
     number = _number(p, sp)
     call = _call(s, p, states=(CallState.ACTIVE,), what="active")
-    if s.driver.ucce and s.calls.consult_of(call.tracking_id) is not None:
+    if s.env.driver.ucce and s.st.calls.consult_of(call.tracking_id) is not None:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
                       CallState="already consulting")
     if _is_consult_leg(call):  # consults are placed from the regular call (the toolbar too)
@@ -251,14 +259,15 @@ def _is_consult_leg(call: Call) -> bool:
     return call.placed and call.call_type == "CONSULT"
 
 
-def complete(s: AgentSession, c: Cmd) -> Sends:
+def complete(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, name, _, p, _ = c
     tid = p.get("trackingid", "")
     main = s.find_call(tid) if tid else None
     if main is not None and _is_consult_leg(main):
         legs = [main]
     else:  # the consult legs of the chosen call, or of any call
-        legs = [c for c in s.calls.calls.values() if _is_consult_leg(c)
+        legs = [c for c in s.st.calls.calls.values() if _is_consult_leg(c)
                 and (main is None or c.parent == main.tracking_id)]
     if len(legs) > 1:  # several (UCCX): the one the agent is talking to
         legs = [c for c in legs if c.state == CallState.ACTIVE]
@@ -273,7 +282,8 @@ def complete(s: AgentSession, c: Cmd) -> Sends:
                             "DialogId": consult_leg.parent})
 
 
-def blind_transfer(s: AgentSession, c: Cmd) -> Sends:
+def blind_transfer(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, sp, p, _ = c
     number = _number(p, sp)
     call = _call(s, p, states=(CallState.ACTIVE,), what="active")
@@ -281,25 +291,27 @@ def blind_transfer(s: AgentSession, c: Cmd) -> Sends:
                                               "DialogId": call.tracking_id})
 
 
-def dtmf(s: AgentSession, c: Cmd) -> Sends:
+def dtmf(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, _, sp, p, _ = c
     digits = _number(p, sp, "digits")
     call = _call(s, p, states=(CallState.ACTIVE,), what="active")
     return _one(s, c, "SendDTMF", {"Digits": digits, "DialogId": call.tracking_id})
 
 
-def switch(s: AgentSession, c: Cmd) -> Sends:
+def switch(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
     _, name, sp, p, now = c
     tid = p.get("trackingid", "") or sp
     if not tid:
         raise Refused(ScError.ERROR, "error.missing_param", Param="TrackingID")
     target = s.find_call(tid)
     if target.state == CallState.ACTIVE:
-        return []
+        return s.done()
     if target.state != CallState.HELD:
         raise Refused(ScError.WORK_ITEM_WRONG_STATE, "error.call_state",
                       CallState=target.state.lower())
-    messages = [("HoldCall", s.encode("HoldCall", {"DialogId": c.tracking_id}, now, name))
-                for c in s.calls.in_state(CallState.ACTIVE)]
+    messages = [("HoldCall", s.encode("HoldCall", {"DialogId": x.tracking_id}, now, name))
+                for x in s.st.calls.in_state(CallState.ACTIVE)]
     messages.append(("RetrieveCall", s.encode("RetrieveCall", {"DialogId": tid}, now, name)))
-    return messages
+    return s.send(messages, c.cmd, name).done()

@@ -62,12 +62,19 @@ class DuplexGateway(GatewayCore):
     def gc_available(self) -> bool:
         return self.gcs.available
 
-    def codec_for(self, session: AgentSession) -> GcCodec:
-        if not session.agent_id:
+    def codec_for(self, agent_id: str) -> GcCodec:
+        if not agent_id:
             return self.codecs[self.gcs.active]
-        return self.codecs[self.gcs.gc_of(session.agent_id)]
+        return self.codecs[self.gcs.where(agent_id)]  # a rule asks: reads only
 
-    def release_agent(self, agent_id: str, session: AgentSession) -> None:
+    def claim_agent(self, agent_id: str, session: object) -> bool:
+        """Taking an agent id places the agent on a GC (``gcs.GcSet.gc_of``)."""
+        if not super().claim_agent(agent_id, session):
+            return False
+        self.gcs.gc_of(agent_id)
+        return True
+
+    def release_agent(self, agent_id: str, session: object) -> None:
         super().release_agent(agent_id, session)
         if agent_id not in self.agents:
             self.gcs.forget(agent_id)

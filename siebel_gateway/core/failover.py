@@ -16,46 +16,45 @@ Nobody is logged out by a switch:
 
 from __future__ import annotations
 
-from .agent import AgentSession, Phase
 from .effects import CancelTimer
-from .lifecycle import link_back_resync
+from .lifecycle import resync_step
 from .scs_messages import ShowStatusText
+from .state import Env, Phase, SessionState
+from .step import Outcome, Step, command_key
 
 __all__ = ["switch_idle", "switch_logged_in", "switch_signing_in"]
 
 
-def switch_logged_in(s: AgentSession, source: str, target: str, now: float) -> Phase | None:
+def switch_logged_in(st: SessionState, source: str, target: str, now: float,
+                     env: Env) -> Outcome:
     """A signed-in agent moves: pending commands answered, then resynchronised."""
-    _report_all(s, source, target)
-    to = link_back_resync(s, now)
-    s.cb(ShowStatusText(s.handle, text=s.t("status.gc_failover", From=source, To=target)))
-    return to
+    s = resync_step(_report_all(Step(st, env), source, target), now)
+    return s.cb(ShowStatusText(env.handle, text=s.t("status.gc_failover", From=source,
+                                                    To=target))).done()
 
 
-def switch_signing_in(s: AgentSession, source: str, target: str, now: float) -> Phase | None:
+def switch_signing_in(st: SessionState, source: str, target: str, now: float,
+                      env: Env) -> Outcome:
     """A sign-in in progress is started again on the new GC, under the same LogIn."""
-    _cancel_all(s)
-    s.cb(ShowStatusText(s.handle, text=s.t("status.gc_failover", From=source, To=target)))
-    if s.phase is Phase.AWAIT_SERVICE or s.credential is None:
-        s.send([("Hello", s.encode("Hello", {}, now, "LogIn"))], s.login_cmd, "LogIn")
-        return Phase.AWAIT_SERVICE
-    s.connect_and_login(now, s.login_cmd)
-    return None
+    s = Step(st, env)
+    s = s.emit(*(CancelTimer(command_key(env.handle, p.seq)) for p in st.pending))
+    s = s.set(pending=())
+    s = s.cb(ShowStatusText(env.handle, text=s.t("status.gc_failover", From=source,
+                                                 To=target)))
+    if st.phase is Phase.AWAIT_SERVICE or st.credential is None:
+        s = s.send([("Hello", s.encode("Hello", {}, now, "LogIn"))], st.login_cmd, "LogIn")
+        return s.enter(Phase.AWAIT_SERVICE).done()
+    return s.connect_and_login(now, st.login_cmd).done()
 
 
-def switch_idle(s: AgentSession, source: str, target: str, now: float) -> Phase | None:
+def switch_idle(st: SessionState, source: str, target: str, now: float,
+                env: Env) -> Outcome:
     """No agent signed in: commands still waiting are answered."""
-    _report_all(s, source, target)
-    return None
+    return _report_all(Step(st, env), source, target).done()
 
 
-def _report_all(s: AgentSession, source: str, target: str) -> None:
-    for p in list(s.pending):
-        s.pending.remove(p)
-        s.report(p, s.t("error.failover", Command=p.command, From=source, To=target))
-
-
-def _cancel_all(s: AgentSession) -> None:
-    for p in s.pending:
-        s.out.append(CancelTimer(s.command_key(p.seq)))
-    s.pending.clear()
+def _report_all(s: Step, source: str, target: str) -> Step:
+    for p in s.st.pending:
+        s = s.drop(p).report(p, s.t("error.failover", Command=p.command, From=source,
+                                    To=target))
+    return s

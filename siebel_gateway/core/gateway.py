@@ -80,7 +80,7 @@ class GatewayCore(ScsSide):
     def _hello(self, now: float, command: str, out: list[Effect]) -> None:
         self._send_gc(command, now, out)
         self._hello_outstanding = True
-        out.append(StartTimer(ANSWER, self.command_timeout))
+        out.append(StartTimer(ANSWER, self.options.command_timeout))
 
     def broker_message(self, message: BrokerMessage, now: float) -> list[Effect]:
         out: list[Effect] = []
@@ -175,7 +175,7 @@ class GatewayCore(ScsSide):
             self._hello_outstanding = False
             self.gc_in_service = False
             self._log(out, "warn", "the GC did not answer Hello/Beat within {seconds:g} s",
-                      seconds=self.command_timeout)
+                      seconds=self.options.command_timeout)
             reached = self._availability_changed(was, now, "status.gc_out_of_service", out)
             if self.link_up:
                 out.append(StartTimer(BEAT, self.options.heartbeat))

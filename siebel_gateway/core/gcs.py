@@ -142,6 +142,11 @@ class GcSet:
             where = self.placed[agent_id] = self._choose(agent_id)
         return where
 
+    def where(self, agent_id: str) -> int:
+        """The GC an agent is on, or would be placed on now (reads only)."""
+        where = self.placed.get(agent_id)
+        return self._choose(agent_id) if where is None else where
+
     def agents_on(self, index: int) -> list[str]:
         return [a for a, i in self.placed.items() if i == index]
 

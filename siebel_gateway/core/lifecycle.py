@@ -1,133 +1,150 @@
 """The inputs of a service that are neither device commands nor GC agent events: timers,
 failed publishes, NotifyEventHandlingFinished, the release of the service, and the GC
 becoming unavailable or available again.  ``machine.py`` says in which phase each runs.
+Each is pure: ``(SessionState, input..., Env) -> Outcome``.
 """
 
 from __future__ import annotations
 
 from . import broker_refusal, recover, resync
-from .agent import AgentSession, Pending, Phase
 from .effects import CancelTimer, Key
 from .scs_messages import HandleEvent, ShowStatusText
 from .scs_wire import ScError
+from .state import EMPTY, Env, Pending, Phase, SessionState, without
+from .step import Outcome, Step, command_key, notify_key
 
 __all__ = ["command_timeout", "link_back", "link_back_resync", "link_lost", "notify_finished",
            "notify_timeout", "publish_failed", "release", "release_logged_in"]
 
 
-def command_timeout(s: AgentSession, key: Key, now: float) -> Phase | None:
-    p = next((p for p in s.pending if str(p.seq) == key.id), None)
+def _awaited(st: SessionState, key: Key) -> Pending | None:
+    """The command awaiting its answer that timer or publish reference ``key`` names."""
+    return next((p for p in st.pending if str(p.seq) == key.id), None)
+
+
+def command_timeout(st: SessionState, key: Key, now: float, env: Env) -> Outcome:
+    p = _awaited(st, key)
     if p is None:
-        return None
-    s.pending.remove(p)
-    s.log("warn", "GC did not answer {gc_command} within {seconds} s",
-          gc_command=p.gc_command, seconds=s.ctx.command_timeout)
-    if _quiet(s, p):
-        return None
-    if p.gc_command == "Login" and s.resyncing:
-        resync.abandon(s)
+        return Outcome(st)
+    s = Step(st, env).drop(p)
+    s = s.log("warn", "GC did not answer {gc_command} within {seconds} s",
+              gc_command=p.gc_command, seconds=env.command_timeout)
+    quiet = _quiet(s, p)
+    if quiet is not None:
+        return quiet.done()
+    if p.gc_command == "Login" and s.st.resyncing:
+        s = resync.abandon(s)
     return s.report(p, s.t("error.no_answer", Command=p.command,
-                           Seconds=f"{s.ctx.command_timeout:g}"))
+                           Seconds=f"{env.command_timeout:g}")).done()
 
 
-def _quiet(s: AgentSession, p: Pending) -> bool:
+def _quiet(s: Step, p: Pending) -> Step | None:
     """A GC question of the gateway's own (resync or restart probe) that got no answer:
-    nothing for the agent to read; a call asked about stays, a restart probe gives up."""
-    s.out.append(CancelTimer(s.command_key(p.seq)))
+    nothing for the agent to read; a call asked about stays, a restart probe gives up.
+    None: not such a question."""
     if p.cmd_track_id.startswith(resync.PROBE):
-        return True
+        return s.cancel(p)
     if p.cmd_track_id.startswith(recover.RECOVER):
-        if s.phase is Phase.LOGGED_OUT:
-            recover.forget(s)
-        s.recovering = False
-        return True
-    s.out.pop()
-    return False
+        s = s.cancel(p)
+        if s.st.phase is Phase.LOGGED_OUT:
+            s = recover.forget(s)
+        return s.set(recovering=False)
+    return None
 
 
-def notify_timeout(s: AgentSession, key: Key, now: float) -> None:
-    event = s.notify_waiting.pop(key.id, None)
-    if event is not None:
-        s.log("warn", "SCS did not finish handling {event} for {tracking_id} "
-              "within {seconds} s; the call goes on", event=event,
-              tracking_id=key.id, seconds=s.driver.notify_timeout)
+def notify_timeout(st: SessionState, key: Key, now: float, env: Env) -> Outcome:
+    event = st.notify_waiting.get(key.id)
+    if event is None:
+        return Outcome(st)
+    s = Step(st, env).set(notify_waiting=without(st.notify_waiting, key.id))
+    return s.log("warn", "SCS did not finish handling {event} for {tracking_id} "
+                 "within {seconds} s; the call goes on", event=event,
+                 tracking_id=key.id, seconds=env.driver.notify_timeout).done()
 
 
-def publish_failed(s: AgentSession, ref: Key, why: str) -> Phase | None:
-    p = next((p for p in s.pending if str(p.seq) == ref.id), None)
+def publish_failed(st: SessionState, ref: Key, why: str, env: Env) -> Outcome:
+    p = _awaited(st, ref)
     if p is None:
-        return None
-    s.pending.remove(p)
-    s.log("warn", "GC command {gc_command} was not sent: {why}",
-          gc_command=p.gc_command, why=why)
-    if _quiet(s, p):
-        return None
+        return Outcome(st)
+    s = Step(st, env).drop(p)
+    s = s.log("warn", "GC command {gc_command} was not sent: {why}",
+              gc_command=p.gc_command, why=why)
+    quiet = _quiet(s, p)
+    if quiet is not None:
+        return quiet.done()
     key, values = broker_refusal.agent_text(why)
-    return s.report(p, s.t(key, Command=p.command, **values))
+    return s.report(p, s.t(key, Command=p.command, **values)).done()
 
 
-def notify_finished(s: AgentSession, tracking_id: str) -> tuple[int, str]:
-    if s.notify_waiting.pop(tracking_id, None) is None:
-        return (int(ScError.INVALID_ITEM_TRACKING_ID),
-                f"no event with tracking id {tracking_id!r} is waiting for "
-                "NotifyEventHandlingFinished")
-    s.out.append(CancelTimer(s.notify_key(tracking_id)))
-    return 0, ""
+def notify_finished(st: SessionState, tracking_id: str, env: Env) -> Outcome:
+    if tracking_id not in st.notify_waiting:
+        return Outcome(st, reply=(int(ScError.INVALID_ITEM_TRACKING_ID),
+                                  f"no event with tracking id {tracking_id!r} is waiting for "
+                                  "NotifyEventHandlingFinished"))
+    s = Step(st, env).set(notify_waiting=without(st.notify_waiting, tracking_id))
+    return s.emit(CancelTimer(notify_key(env.handle, tracking_id))).done(reply=(0, ""))
 
 
-def release_logged_in(s: AgentSession, now: float) -> None:
+def release_logged_in(st: SessionState, now: float, env: Env) -> Outcome:
     """ReleaseISCServiceInstance of a signed-in agent: ForceLogout first when the driver
     says so (and the GC can hear it), then as ``release``."""
-    if s.driver.force_logout_on_release and s.ctx.gc_available:
-        s.send([("ForceLogout", s.encode("ForceLogout", {}, now, "Release"))], "0",
-               "ReleaseISCServiceInstance")
-    release(s, now)
+    s = Step(st, env)
+    if env.driver.force_logout_on_release and env.gc_available:
+        s = s.send([("ForceLogout", s.encode("ForceLogout", {}, now, "Release"))], "0",
+                   "ReleaseISCServiceInstance")
+    return _release(s).done()
 
 
-def release(s: AgentSession, now: float) -> None:
+def release(st: SessionState, now: float, env: Env) -> Outcome:
     """ReleaseISCServiceInstance: timers cancelled, the agent id freed, no callback after
     this."""
-    resync.take_held(s)
-    for p in s.pending:
-        s.out.append(CancelTimer(s.command_key(p.seq)))
-    for tid in s.notify_waiting:
-        s.out.append(CancelTimer(s.notify_key(tid)))
-    s.pending.clear()
-    s.notify_waiting.clear()
-    if s.agent_id:
-        s.ctx.release_agent(s.agent_id, s)
-    s.released = True
-    s.flush()
+    return _release(Step(st, env)).done()
 
 
-def link_lost(s: AgentSession, status_key: str, now: float) -> Phase | None:
-    to: Phase | None = None
-    resync.abandon(s)
-    for p in list(s.pending):
-        s.pending.remove(p)
-        if _quiet(s, p):
-            continue
-        to = s.report(p, s.t("error.network", Command=p.command)) or to
-    s.cb(HandleEvent(s.handle, name="EventLinkDisconnected", fields=s.base_fields(now),
-         notify_when_done=False, tracking_id=""))
-    s.cb(ShowStatusText(s.handle, text=s.t(status_key)))
-    return to
+def _release(s: Step) -> Step:
+    s, _ = resync.take_held(s)
+    handle = s.env.handle
+    s = s.emit(*(CancelTimer(command_key(handle, p.seq)) for p in s.st.pending),
+               *(CancelTimer(notify_key(handle, tid)) for tid in s.st.notify_waiting))
+    return s.release_agent().set(pending=(), notify_waiting=EMPTY, released=True)
 
 
-def link_back(s: AgentSession, now: float) -> None:
-    s.cb(HandleEvent(s.handle, name="EventLinkConnected", fields=s.base_fields(now),
-         notify_when_done=False, tracking_id=""))
-    s.cb(ShowStatusText(s.handle, text=s.t("status.link_up")))
-    if s.phase is Phase.LOGGED_OUT and not s.recovering:  # a restarted gateway's agent?
-        recover.probe(s, now)
+def link_lost(st: SessionState, status_key: str, now: float, env: Env) -> Outcome:
+    s = resync.abandon(Step(st, env))
+    for p in s.st.pending:
+        s = s.drop(p)
+        quiet = _quiet(s, p)
+        s = quiet if quiet is not None else s.report(p, s.t("error.network",
+                                                            Command=p.command))
+    s = s.cb(HandleEvent(env.handle, name="EventLinkDisconnected", fields=s.base_fields(now),
+                         notify_when_done=False, tracking_id=""))
+    return s.cb(ShowStatusText(env.handle, text=s.t(status_key))).done()
 
 
-def link_back_resync(s: AgentSession, now: float) -> Phase | None:
+def _link_back(s: Step, now: float) -> Step:
+    handle = s.env.handle
+    s = s.cb(HandleEvent(handle, name="EventLinkConnected", fields=s.base_fields(now),
+                         notify_when_done=False, tracking_id=""))
+    s = s.cb(ShowStatusText(handle, text=s.t("status.link_up")))
+    if s.st.phase is Phase.LOGGED_OUT and not s.st.recovering:  # a restarted gateway's agent?
+        s = recover.probe(s, now)
+    return s
+
+
+def link_back(st: SessionState, now: float, env: Env) -> Outcome:
+    return _link_back(Step(st, env), now).done()
+
+
+def link_back_resync(st: SessionState, now: float, env: Env) -> Outcome:
     """The GC is back while an agent is signed in: sign in again and keep the calls as
     work items until the GC says otherwise; commands meanwhile are held
     (``core/resync.py``)."""
-    link_back(s, now)
-    if s.credential is None:
-        return None
-    resync.start(s, now)
-    return None
+    return resync_step(Step(st, env), now).done()
+
+
+def resync_step(s: Step, now: float) -> Step:
+    """``link_back_resync`` as a step (the GC switch-over uses it too)."""
+    s = _link_back(s, now)
+    if s.st.credential is None:
+        return s
+    return resync.start(s, now)

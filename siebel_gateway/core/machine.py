@@ -7,12 +7,14 @@ concern the phase), decided here and nowhere else.
 
 ``input`` is a device command name (``"LogIn"``, ``"HoldCall"``...; the InvokeCommand
 ``name``) or an ``Input`` member for everything else.  Handlers live in ``commands.py``,
-``events.py`` and ``lifecycle.py``; they queue output through ``AgentSession``'s helpers
-but never assign the phase: a device command's row names the one phase it leads to, any
-other rule returns the phase it leads to (or ``None`` to stay), and ``_run`` -- the only
-place that changes ``phase`` -- enters it.  A phase its row does not list is a defect in
-the table or the handler: it is logged as an error (tests fail on it), never silently
-accepted.
+``events.py``, ``lifecycle.py``, ``resync.py`` and ``failover.py``; each is a pure function
+``handler(state, *input, env) -> Outcome`` (``step.py``): it reads the frozen
+``SessionState`` and returns the new one with the effects, and changes nothing else.
+``_run`` runs the rule and ``_apply`` -- the only place an outcome reaches a session --
+checks the outcome's phase against the row, then stores the state and queues the effects
+(``AgentSession.apply``).
+A phase its row does not list is a defect in the table or the handler: it is logged as an
+error (tests fail on it), never silently accepted.
 
 To add a rule: write the handler beside its kind, add its row(s) here, and run
 ``tests/core`` (the table is rendered into docs/architecture.md and checked there).
@@ -31,16 +33,19 @@ from . import commands as c
 from . import events as ev
 from . import failover as fo
 from . import lifecycle as lc
-from . import resync
-from .agent import AgentSession, Phase, Refused
-from .effects import Key
-from .scs_messages import HandleError
+from . import recover, resync
+from .agent import AgentSession
+from .effects import Key, Log
+from .reattach import resync_service
+from .scs_messages import HandleError, ShowStatusText
 from .scs_wire import ScError
+from .state import Phase, Refused
+from .step import Outcome, Step
 from .vocabulary import COMMANDS
 
 __all__ = ["TRANSITIONS", "UCCE_ONLY", "Input", "Rule", "gc_event", "gc_switch", "gc_system",
            "invoke", "link_back", "link_lost", "notify_finished", "publish_failed", "release",
-           "render_table", "timer"]
+           "render_table", "resumed", "service_created", "timer"]
 
 
 class Input(enum.Enum):
@@ -68,7 +73,7 @@ _AGENT_INPUT = {"State": Input.STATE, "Error": Input.ERROR, "AgentInfo": Input.A
 #: Device commands only UCCE has (refused on UCCX before the phase is looked at).
 UCCE_ONLY = frozenset({"ChangeWorkReadyState", "TransferMute"})
 
-Handler = Callable[..., Any]
+Handler = Callable[..., Outcome]
 
 
 @dataclass(frozen=True)
@@ -155,25 +160,31 @@ def _table(rows: Iterable[tuple[tuple[Phase, ...], str | Input, Handler, tuple[P
 TRANSITIONS = _table(_ROWS)
 
 
-def _after(s: AgentSession, rule: Rule, what: str | Input) -> None:
-    if s.phase not in rule.may_lead_to:
-        s.log("error", "defect: {input} left the service in phase {phase}, which its rule "
-              "does not allow ({allowed})", input=str(what), phase=s.phase.name,
-              allowed=", ".join(sorted(p.name for p in rule.may_lead_to)))
-
-
-def _run(s: AgentSession, what: str | Input, *args: Any) -> Any:
-    """The rule for ``what`` in the current phase, or ``None`` when the table has none."""
-    rule = TRANSITIONS.get((s.phase, what))
+def _run(s: AgentSession, what: str | Input, *args: Any) -> Outcome | None:
+    """The rule for ``what`` in the current phase, its outcome applied to ``s``; ``None``
+    when the table has no rule."""
+    rule = TRANSITIONS.get((s.st.phase, what))
     if rule is None:
         return None
-    result = rule.handler(s, *args)
-    if isinstance(result, Phase):  # the only place a rule's outcome changes the phase
-        s.phase = result
-    elif not isinstance(what, Input):  # a device command: its row names one phase
-        (s.phase,) = rule.may_lead_to
-    _after(s, rule, what)
-    return result
+    outcome: Outcome = rule.handler(s.st, *args, s.env)
+    _apply(s, outcome, rule, what)
+    return outcome
+
+
+def _apply(s: AgentSession, outcome: Outcome, rule: Rule | None = None,
+           what: str | Input = "") -> None:
+    """THE place a rule's outcome reaches a session: its phase checked against the row
+    (``rule``; None for the few steps outside the table: matching an event to its
+    command, holding a command, a new or resumed service), then stored (state, agent
+    registry, effects and callbacks queued for this input)."""
+    s.apply(outcome)
+    phase = outcome.state.phase
+    if rule is not None and phase not in rule.may_lead_to:
+        s.out.append(Log("error", "defect: {input} left the service in phase {phase}, which "
+                         "its rule does not allow ({allowed})",
+                         {"service": s.handle, "agent": s.agent_id, "input": str(what),
+                          "phase": phase.name, "allowed": ", ".join(
+                              sorted(p.name for p in rule.may_lead_to))}))
 
 
 # -- device commands --------------------------------------------------------------------------
@@ -182,7 +193,7 @@ def _refusal(s: AgentSession, name: str) -> Refused | None:
     """Why ``name`` cannot run now, before any handler looks at it (the one place)."""
     if name not in COMMANDS:
         return Refused(ScError.CMD_NOT_SUPPORTED, "error.not_supported")
-    if not s.ctx.gc_available:
+    if not s.env.gc_available:
         return Refused(ScError.NETWORK_ERROR, "error.network")
     if name in UCCE_ONLY and not s.driver.ucce:
         return Refused(ScError.CMD_NOT_SUPPORTED, "error.not_on_flavour", Flavour="UCCX")
@@ -203,11 +214,11 @@ def invoke(s: AgentSession, cmd_track_id: str, name: str, string_param: str,  # 
         refused = _refusal(s, name)
         if refused is not None:
             raise refused
-        if s.resyncing and s.phase is Phase.LOGGED_IN:  # run when the resync answers
-            return resync.hold(s, cmd_track_id, name, string_param, tuple(params), now)
-        sends: c.Sends = _run(s, name, c.Cmd(cmd_track_id, name, string_param.strip(),
-                                            c.params(params), now))
-        s.send(sends, cmd_track_id, name)
+        if s.st.resyncing and s.phase is Phase.LOGGED_IN:  # run when the resync answers
+            _apply(s, resync.hold(s.st, cmd_track_id, name, string_param, tuple(params), now,
+                                s.env))
+            return 0, ""
+        _run(s, name, c.Cmd(cmd_track_id, name, string_param.strip(), c.params(params), now))
     except Refused as exc:
         return int(exc.code), s.t(exc.key, **{"Command": name, **exc.values})
     return 0, ""
@@ -215,26 +226,38 @@ def invoke(s: AgentSession, cmd_track_id: str, name: str, string_param: str,  # 
 
 # -- GC events ----------------------------------------------------------------------------------
 
+def _resolve(s: AgentSession, event: str) -> None:
+    """Match the event to the command it answers (``SessionState.answered``)."""
+    st = s.st
+    if st.answered is None and not any(event in p.expects for p in st.pending):
+        return  # nothing to match (the common case of an unsolicited event)
+    _apply(s, Step(s.st, s.env).resolve(event).done())
+
+
 def gc_event(s: AgentSession, e: GcEvent, now: float) -> None:
     """A GC event for this agent (any other name than the four is a call event)."""
     what = _AGENT_INPUT.get(e.name, Input.CALL_EVENT)
     if what is not Input.ERROR:
-        s.resolve(e.name)
+        _resolve(s, e.name)
     if (s.phase, what) in TRANSITIONS:
         _run(s, what, e, now)
-        if s.held and not s.resyncing and s.phase is Phase.LOGGED_IN:
-            for h in resync.take_held(s):  # the resync answered: held commands run now
+        if s.st.held and not s.st.resyncing and s.phase is Phase.LOGGED_IN:
+            step, held = resync.take_held(Step(s.st, s.env))
+            _apply(s, step.done())
+            for h in held:  # the resync answered: held commands run now
                 code, text = invoke(s, h.cmd_track_id, h.command, h.string_param, h.params,
                                     now)
                 if code:
-                    s.cb(HandleError(s.handle, cmd_track_id=h.cmd_track_id, error=text))
+                    _apply(s, Step(s.st, s.env).cb(HandleError(
+                        s.handle, cmd_track_id=h.cmd_track_id, error=text)).done())
     elif what is Input.CALL_EVENT:
-        s.log("info", "call event {event} for an agent not logged in: ignored", event=e.name)
+        s.out.append(Log("info", "call event {event} for an agent not logged in: ignored",
+                         {"service": s.handle, "agent": s.agent_id, "event": e.name}))
 
 
 def gc_system(s: AgentSession, e: GcEvent, now: float) -> None:
     """A system event (IN_SERVICE/OUT_OF_SERVICE), given to every service."""
-    s.resolve(e.name)
+    _resolve(s, e.name)
     _run(s, Input.SERVICE, e, now)
 
 
@@ -267,12 +290,28 @@ def publish_failed(s: AgentSession, ref: Key, why: str) -> None:
 
 
 def notify_finished(s: AgentSession, tracking_id: str) -> tuple[int, str]:
-    result: tuple[int, str] = _run(s, Input.NOTIFY_FINISHED, tracking_id)
-    return result
+    outcome = _run(s, Input.NOTIFY_FINISHED, tracking_id)
+    assert outcome is not None and outcome.reply is not None  # a row in every phase
+    return outcome.reply
 
 
 def release(s: AgentSession, now: float) -> None:
     _run(s, Input.RELEASE, now)
+
+
+def service_created(s: AgentSession, now: float) -> None:
+    """A new service (RequestService): a restarted gateway's agent is asked for
+    (``recover.probe``), the toolbar is sent, and that the GC is away if it is."""
+    _apply(s, recover.probe(Step(s.st, s.env), now).done())
+    s.refresh_toolbar()
+    if not s.env.gc_available:
+        _apply(s, Step(s.st, s.env).cb(ShowStatusText(
+            s.handle, text=s.t("status.gc_out_of_service"))).done())
+
+
+def resumed(s: AgentSession, now: float) -> None:
+    """The service's driver was resumed on a new connection (``reattach.resync_service``)."""
+    _apply(s, resync_service(s.st, now, s.env))
 
 
 # -- for the docs ----------------------------------------------------------------------

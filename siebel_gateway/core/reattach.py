@@ -19,7 +19,6 @@ import hashlib
 import hmac
 
 from ..gc.states import CallState
-from .agent import AgentSession
 from .effects import Key
 from .scs_messages import (
     CleanAllWorkItem,
@@ -27,6 +26,8 @@ from .scs_messages import (
     WorkItemStarted,
     WorkItemSuspended,
 )
+from .state import Env, SessionState
+from .step import Outcome, Step
 
 __all__ = ["DETACHED", "GRACE", "PROTOCOL", "grace_key", "is_masked", "mask_token",
            "resync_service", "tokens_match"]
@@ -61,23 +62,24 @@ def tokens_match(given: str, expected: str) -> bool:
     return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def resync_service(s: AgentSession, now: float) -> None:
+def resync_service(st: SessionState, now: float, env: Env) -> Outcome:
     """What a service sends on a new connection, in order: CleanAllWorkItem, the agent's
     current state event, each live call as a work item (original tracking id and start
     time; a ringing call is offered again), then the toolbar (``CacheCommandInformation``
     and ``UpdateObjectInformation`` are sent whether or not they changed)."""
-    s.cb(CleanAllWorkItem(s.handle))
-    if s.agent_id:
-        s.agent_event(now)
-    for c in s.calls.calls.values():
+    handle = env.handle
+    s = Step(st, env).cb(CleanAllWorkItem(handle))
+    if st.agent_id:
+        s = s.agent_event(now)
+    for c in st.calls.calls.values():
         if c.state is CallState.ALERTING and not c.placed:
-            s.cb(IndicateNewWorkItem(s.handle, tracking_id=c.tracking_id,
-                                     old_tracking_id=c.old_tracking_id,
-                                     description=c.description, mode=c.mode))
+            s = s.cb(IndicateNewWorkItem(handle, tracking_id=c.tracking_id,
+                                         old_tracking_id=c.old_tracking_id,
+                                         description=c.description, mode=c.mode))
             continue
-        s.cb(WorkItemStarted(s.handle, tracking_id=c.tracking_id,
-                             old_tracking_id=c.old_tracking_id, description=c.description,
-                             media_target_addr=s.extension, start_time=int(c.started_at)))
+        s = s.cb(WorkItemStarted(handle, tracking_id=c.tracking_id,
+                                 old_tracking_id=c.old_tracking_id, description=c.description,
+                                 media_target_addr=st.extension, start_time=int(c.started_at)))
         if c.state is CallState.HELD:
-            s.cb(WorkItemSuspended(s.handle, tracking_id=c.tracking_id))
-    s.forget_toolbar()
+            s = s.cb(WorkItemSuspended(handle, tracking_id=c.tracking_id))
+    return s.set(last_cache=None, last_object=None).done()

@@ -18,7 +18,8 @@ from Siebel signs it in anew.
 
 from __future__ import annotations
 
-from .agent import AgentSession, Refused
+from .state import Refused
+from .step import Step
 
 __all__ = ["RECOVER", "ask_calls", "forget", "probe"]
 
@@ -26,37 +27,33 @@ __all__ = ["RECOVER", "ask_calls", "forget", "probe"]
 RECOVER = "recover:"
 
 
-def probe(s: AgentSession, now: float) -> None:
-    agent = s.service_params.get("agentid", "")
-    extension = s.service_params.get("extension", "")
-    if not agent or not s.ctx.gc_available or not s.ctx.claim_agent(agent, s):
-        return
-    s.agent_id, s.extension = agent, extension
+def probe(s: Step, now: float) -> Step:
+    env = s.env
+    agent = env.service_params.get("agentid", "")
+    extension = env.service_params.get("extension", "")
+    if not agent or not env.gc_available or not env.agent_free(agent):
+        return s
+    s = s.claim(agent).set(agent_id=agent, extension=extension)
     try:
         messages = [("Connect", s.encode("Connect", {"Password": "", "Extension": extension},
                                          now, "RequestService")),
                     ("GetState", s.encode("GetState", {}, now, "RequestService"))]
     except Refused:  # an id the GC vocabulary cannot carry: no recovery
-        forget(s)
-        return
-    s.recovering = True
-    s.send(messages, RECOVER + agent, "RequestService")
+        return forget(s)
+    return s.set(recovering=True).send(messages, RECOVER + agent, "RequestService")
 
 
-def forget(s: AgentSession) -> None:
+def forget(s: Step) -> Step:
     """Not signed in at the GC (or no answer): the service stays signed out."""
-    s.recovering = False
-    if s.agent_id:
-        s.ctx.release_agent(s.agent_id, s)
-    s.agent_id = ""
+    return s.release_agent().set(recovering=False, agent_id="")
 
 
-def ask_calls(s: AgentSession, now: float) -> None:
+def ask_calls(s: Step, now: float) -> Step:
     """The adopted agent's live calls: ``GetDialogState`` with no dialog id (one
     ``DialogStatus`` per call, or one without a DialogId when there is none).  An Error or
     no answer is quiet (``events.on_error``, ``lifecycle._quiet``: a ``RECOVER`` command)."""
     try:
         message = s.encode("GetDialogState", {"DialogId": ""}, now, "RequestService")
     except Refused:
-        return
-    s.send([("GetDialogState", message)], RECOVER + s.agent_id, "RequestService")
+        return s
+    return s.send([("GetDialogState", message)], RECOVER + s.st.agent_id, "RequestService")

@@ -13,9 +13,10 @@ service) a signed-in agent is signed in again while the gateway keeps what it kn
 
 from __future__ import annotations
 
-from .agent import AgentSession, Held
 from .effects import CancelTimer, Key, StartTimer
 from .scs_messages import HandleError
+from .state import Env, Held, SessionState
+from .step import Outcome, Step
 
 __all__ = ["HELD", "PROBE", "abandon", "held_timeout", "hold", "probe_calls", "start",
            "take_held"]
@@ -26,52 +27,55 @@ HELD = "held"
 PROBE = "resync:"
 
 
-def start(s: AgentSession, now: float) -> None:
+def start(s: Step, now: float) -> Step:
     """The GC is back: sign in again (Finesse keeps the state on a forced sign-in)."""
-    s.resyncing = True
-    s.connect_and_login(now, "0")
+    return s.set(resyncing=True).connect_and_login(now, "0")
 
 
-def hold(s: AgentSession, cmd_track_id: str, name: str, string_param: str,  # noqa: PLR0917
-         params: tuple[tuple[str, str], ...], now: float) -> tuple[int, str]:
-    s.held_seq += 1
-    s.held.append(Held(s.held_seq, cmd_track_id, name, string_param, params))
-    s.out.append(StartTimer(Key(s.handle, HELD, str(s.held_seq)), s.ctx.command_timeout))
-    s.log("info", "{command} held until the resync with the GC answers", command=name)
-    return 0, ""
+def hold(st: SessionState, cmd_track_id: str, name: str, string_param: str,  # noqa: PLR0917
+         params: tuple[tuple[str, str], ...], now: float, env: Env) -> Outcome:
+    """A device command during a resync: kept, answered 0 now, run when the GC answers."""
+    seq = st.held_seq + 1
+    s = Step(st, env).set(held_seq=seq, held=(*st.held, Held(seq, cmd_track_id, name,
+                                                              string_param, params)))
+    s = s.emit(StartTimer(Key(env.handle, HELD, str(seq)), env.command_timeout))
+    s = s.log("info", "{command} held until the resync with the GC answers", command=name)
+    return s.done(reply=(0, ""))
 
 
-def take_held(s: AgentSession) -> list[Held]:
+def take_held(s: Step) -> tuple[Step, tuple[Held, ...]]:
     """The held commands, to run now (the resync answered); their timers cancelled."""
-    held, s.held = s.held, []
-    for h in held:
-        s.out.append(CancelTimer(Key(s.handle, HELD, str(h.seq))))
-    return held
+    held = s.st.held
+    s = s.set(held=()) if held else s
+    return s.emit(*(CancelTimer(Key(s.env.handle, HELD, str(h.seq))) for h in held)), held
 
 
-def probe_calls(s: AgentSession, now: float) -> None:
+def probe_calls(s: Step, now: float) -> Step:
     """Ask the GC about every call the gateway knows (after the resync's State)."""
-    for tid in list(s.calls.calls):
-        s.send([("GetDialogState", s.encode("GetDialogState", {"DialogId": tid}, now,
-                                            "resync"))], PROBE + tid, "resync")
+    for tid in s.st.calls.calls:
+        s = s.send([("GetDialogState", s.encode("GetDialogState", {"DialogId": tid}, now,
+                                                "resync"))], PROBE + tid, "resync")
+    return s
 
 
-def _refuse(s: AgentSession, h: Held) -> None:
-    s.cb(HandleError(s.handle, cmd_track_id=h.cmd_track_id,
-                     error=s.t("error.network", Command=h.command)))
+def _refuse(s: Step, h: Held) -> Step:
+    return s.cb(HandleError(s.env.handle, cmd_track_id=h.cmd_track_id,
+                            error=s.t("error.network", Command=h.command)))
 
 
-def held_timeout(s: AgentSession, key: Key, now: float) -> None:
-    h = next((h for h in s.held if str(h.seq) == key.id), None)
+def held_timeout(st: SessionState, key: Key, now: float, env: Env) -> Outcome:
+    h = next((h for h in st.held if str(h.seq) == key.id), None)
     if h is None:
-        return
-    s.held.remove(h)
-    s.log("warn", "{command} was held {seconds:g} s and the resync did not answer",
-          command=h.command, seconds=s.ctx.command_timeout)
-    _refuse(s, h)
+        return Outcome(st)
+    s = Step(st, env).set(held=tuple(x for x in st.held if x is not h))
+    s = s.log("warn", "{command} was held {seconds:g} s and the resync did not answer",
+              command=h.command, seconds=env.command_timeout)
+    return _refuse(s, h).done()
 
 
-def abandon(s: AgentSession) -> None:
+def abandon(s: Step) -> Step:
     """The resync failed or the GC went away again: held commands are refused now."""
-    for h in take_held(s):
-        _refuse(s, h)
+    s, held = take_held(s)
+    for h in held:
+        s = _refuse(s, h)
+    return s

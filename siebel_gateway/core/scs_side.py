@@ -10,11 +10,11 @@ from types import MappingProxyType
 from typing import Any
 
 from ..gc.codec import GcCodec
-from . import machine, recover
+from . import machine
 from .agent import AgentSession, Phase
 from .driver import DriverConfigError, DriverSettings, parse_driver_params, service_values
 from .effects import CancelTimer, Effect, Log, StartTimer, ToScs
-from .reattach import DETACHED, PROTOCOL, grace_key, resync_service, tokens_match
+from .reattach import DETACHED, PROTOCOL, grace_key, tokens_match
 from .scs_messages import (
     AcceptWorkItem,
     APIVersion,
@@ -30,7 +30,6 @@ from .scs_messages import (
     RequestService,
     ResumeDriverInstance,
     ResumeWorkItem,
-    ShowStatusText,
     SuspendWorkItem,
 )
 from .scs_wire import Request, RpcError, ScError, WireError, error_message, result_message
@@ -105,15 +104,15 @@ class ScsSide:
             CreateISCDriverInstance: self._create_driver,
             RequestCommandEventList: self._command_event_list,
             RequestService: self._request_service,
-            InvokeCommand: self._invoke_command,
-            InvokeCommandEx: self._invoke_command_ex,
-            NotifyEventHandlingFinished: self._notify_finished,
-            AcceptWorkItem: self._work_item,
-            ReleaseWorkItem: self._work_item,
-            SuspendWorkItem: self._work_item,
-            ResumeWorkItem: self._work_item,
-            HandleQueuedWorkItem: self._queued_work_item,
-            ReleaseISCServiceInstance: self._release_service_request,
+            InvokeCommand: self._of_service(self._invoke_command),
+            InvokeCommandEx: self._of_service(self._invoke_command_ex),
+            NotifyEventHandlingFinished: self._of_service(self._notify_finished),
+            AcceptWorkItem: self._of_service(self._work_item),
+            ReleaseWorkItem: self._of_service(self._work_item),
+            SuspendWorkItem: self._of_service(self._work_item),
+            ResumeWorkItem: self._of_service(self._work_item),
+            HandleQueuedWorkItem: self._of_service(self._queued_work_item),
+            ReleaseISCServiceInstance: self._of_service(self._release_service_request),
             ReleaseISCDriverInstance: self._release_driver_request,
             ResumeDriverInstance: self._resume_driver,
         }
@@ -126,23 +125,23 @@ class ScsSide:
     # -- context for sessions ----------------------------------------------------------------
 
     @property
-    def command_timeout(self) -> float:
-        return self.options.command_timeout
-
-    @property
     def gc_available(self) -> bool:
         return self.link_up and self.gc_in_service
 
-    def claim_agent(self, agent_id: str, session: AgentSession) -> bool:
+    def agent_owner(self, agent_id: str) -> AgentSession | None:
+        return self.agents.get(agent_id)
+
+    def claim_agent(self, agent_id: str, session: object) -> bool:
+        assert isinstance(session, AgentSession)
         owner = self.agents.setdefault(agent_id, session)
         return owner is session
 
-    def codec_for(self, session: AgentSession) -> GcCodec:
-        """The codec (GC queue, client destination) of the GC serving ``session``'s agent
+    def codec_for(self, agent_id: str) -> GcCodec:
+        """The codec (GC queue, client destination) of the GC serving agent ``agent_id``
         (one GC: always the same; ``duplex.DuplexGateway`` decides among two)."""
         return self.codec
 
-    def release_agent(self, agent_id: str, session: AgentSession) -> None:
+    def release_agent(self, agent_id: str, session: object) -> None:
         if self.agents.get(agent_id) is session:
             del self.agents[agent_id]
 
@@ -197,6 +196,20 @@ class ScsSide:
         s = self.services.get(handle)
         return s if s is not None and s.connection == connection else None
 
+    def _of_service(self, handler: Callable[[AgentSession, Any, float, list[Effect]],
+                                            tuple[Result, AgentSession | None]]
+                    ) -> Callable[[int, Any, float, list[Effect]],
+                                  tuple[Result, AgentSession | None]]:
+        """A request about one service (``m.service``): refused with INVALID_HANDLE unless
+        that service exists on connection ``c``; else ``handler`` runs with it."""
+        def run(c: int, m: Any, now: float, out: list[Effect]
+                ) -> tuple[Result, AgentSession | None]:
+            s = self._service(c, m.service)
+            if s is None:
+                return self._bad_handle("service", m.service)
+            return handler(s, m, now, out)
+        return run
+
     @staticmethod
     def _bad_handle(kind: str, handle: str) -> tuple[Result, None]:
         return Result(int(ScError.INVALID_HANDLE), f"{kind} handle {handle!r} is unknown on "
@@ -245,28 +258,20 @@ class ScsSide:
         if d is None or d.connection != c:
             return self._bad_handle("driver", m.driver)
         handle = self._new_handle("svc")
-        session = AgentSession(handle, c, d.settings, service_values(m.params), self)
+        session = AgentSession(handle, c, d.settings, service_values(m.params), self,
+                               command_timeout=self.options.command_timeout)
         self.services[handle] = session
         d.services.append(handle)
-        recover.probe(session, now)
-        session.refresh_toolbar()
-        if not self.gc_available:
-            session.cb(ShowStatusText(session.handle, text=session.t("status.gc_out_of_service")))
+        machine.service_created(session, now)
         return Result(extra={"service": handle}), session
 
-    def _invoke_command(self, c: int, m: InvokeCommand, now: float, out: list[Effect]
+    def _invoke_command(self, s: AgentSession, m: InvokeCommand, now: float, out: list[Effect]
                         ) -> tuple[Result, AgentSession | None]:
-        s = self._service(c, m.service)
-        if s is None:
-            return self._bad_handle("service", m.service)
         code, error = machine.invoke(s, m.cmd_track_id, m.name, m.string_param, m.params, now)
         return Result(code, error), s
 
-    def _invoke_command_ex(self, c: int, m: InvokeCommandEx, now: float, out: list[Effect]
+    def _invoke_command_ex(self, s: AgentSession, m: InvokeCommandEx, now: float, out: list[Effect]
                            ) -> tuple[Result, AgentSession | None]:
-        s = self._service(c, m.service)
-        if s is None:
-            return self._bad_handle("service", m.service)
         if m.command_type != 1:
             return Result(int(ScError.CMD_NOT_SUPPORTED), f"command type {m.command_type} is "
                           "not supported (1 = make call is; 2 = send message is not, this is "
@@ -274,11 +279,8 @@ class ScsSide:
         code, error = machine.invoke(s, m.cmd_track_id, "MakeCall", "", m.params, now)
         return Result(code, error), s
 
-    def _notify_finished(self, c: int, m: NotifyEventHandlingFinished, now: float,
+    def _notify_finished(self, s: AgentSession, m: NotifyEventHandlingFinished, now: float,
                          out: list[Effect]) -> tuple[Result, AgentSession | None]:
-        s = self._service(c, m.service)
-        if s is None:
-            return self._bad_handle("service", m.service)
         code, error = machine.notify_finished(s, m.tracking_id)
         return Result(code, error), s
 
@@ -286,12 +288,9 @@ class ScsSide:
         AcceptWorkItem: "AnswerCall", ReleaseWorkItem: "ReleaseCall",
         SuspendWorkItem: "HoldCall", ResumeWorkItem: "RetrieveCall"})
 
-    def _work_item(self, c: int,
+    def _work_item(self, s: AgentSession,
                    m: AcceptWorkItem | ReleaseWorkItem | SuspendWorkItem | ResumeWorkItem,
                    now: float, out: list[Effect]) -> tuple[Result, AgentSession | None]:
-        s = self._service(c, m.service)
-        if s is None:
-            return self._bad_handle("service", m.service)
         if m.tracking_id not in s.calls.calls:
             return Result(int(ScError.INVALID_ITEM_TRACKING_ID), f"no call has the tracking id "
                           f"{m.tracking_id!r}"), s
@@ -299,20 +298,14 @@ class ScsSide:
                                      [("TrackingID", m.tracking_id)], now)
         return Result(code, error), s
 
-    def _queued_work_item(self, c: int, m: HandleQueuedWorkItem, now: float,
+    def _queued_work_item(self, s: AgentSession, m: HandleQueuedWorkItem, now: float,
                           out: list[Effect]) -> tuple[Result, AgentSession | None]:
-        s = self._service(c, m.service)
-        if s is None:
-            return self._bad_handle("service", m.service)
         return Result(int(ScError.CMD_NOT_SUPPORTED), "queued work items (Universal Queuing) "
                       "are not handled: calls are routed by the contact centre, not by "
                       "Siebel"), s
 
-    def _release_service_request(self, c: int, m: ReleaseISCServiceInstance, now: float,
+    def _release_service_request(self, s: AgentSession, m: ReleaseISCServiceInstance, now: float,
                                  out: list[Effect]) -> tuple[Result, None]:
-        s = self._service(c, m.service)
-        if s is None:
-            return self._bad_handle("service", m.service)
         self._release_service(s, now, out)
         return OK, None
 
@@ -357,7 +350,7 @@ class ScsSide:
         reached = tuple(s for h in d.services if (s := self.services.get(h)) is not None)
         for s in reached:
             s.connection = c
-            resync_service(s, now)
+            machine.resumed(s, now)
         self._log(out, "info", "driver {driver} resumed on connection {connection} "
                   "({count} services)", driver=d.handle, connection=c, count=len(reached),
                   previous=was)

@@ -8,23 +8,24 @@ asks for."""
 from __future__ import annotations
 
 from ..gc.states import AgentState
-from .agent import AgentSession, Refused
 from .scs_wire import ScError
+from .state import Refused
+from .step import Step
 
 __all__ = ["WRAP_UP_STATES", "check_leaving_wrap_up"]
 
 WRAP_UP_STATES = (AgentState.WORK, AgentState.WORK_READY)
 
 
-def check_leaving_wrap_up(s: AgentSession) -> None:
+def check_leaving_wrap_up(s: Step) -> None:
     """Raise ``Refused`` when the agent would leave wrap-up without a required reason."""
-    if not s.driver.wrap_up_reason_required or s.state not in WRAP_UP_STATES:
+    if not s.env.driver.wrap_up_reason_required or s.st.state not in WRAP_UP_STATES:
         return
-    ended = s.calls.last_ended
+    ended = s.st.calls.last_ended
     if ended is None or ended.wrap_up_reason:
         return
-    if any(p.gc_command == "UpdateCallData" for p in s.pending):
+    if any(p.gc_command == "UpdateCallData" for p in s.st.pending):
         return  # a reason (checked against the GC's list) is on its way: no race for a click
-    known = s.reasons.get("WRAP_UP")
+    known = s.st.reasons.get("WRAP_UP")
     choices = ", ".join(c if c == lb else f"{c} ({lb})" for c, lb in known or ()) or "-"
     raise Refused(ScError.ERROR, "error.wrap_up_reason_required", Choices=choices)
