@@ -160,7 +160,10 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
     options = GatewayOptions(command_timeout=settings.command_timeout,
                              heartbeat=settings.heartbeat,
                              clock_skew_warning=settings.clock_skew_warning,
-                             driver_defaults=defaults, resume_grace=settings.resume_grace)
+                             driver_defaults=defaults, resume_grace=settings.resume_grace,
+                             max_drivers_per_connection=settings.max_drivers_per_connection,
+                             max_drivers=settings.max_drivers,
+                             max_services_per_driver=settings.max_services_per_driver)
     encrypt = (lambda pw: encrypt_password(pw, key)) if key is not None else None
     return {"settings": settings, "dialect": dialect, "catalog": catalog, "options": options,
             "encrypt": encrypt, "broker_password": broker_password, "key": key,

@@ -2,7 +2,8 @@
 
     [Server]            Listen, TlsCertificate, TlsKey, MaxLineBytes, TlsClientCa,
                         AuthTokenFile, AuthTokenEnv, MaxConnections, IdleTimeoutSeconds,
-                        OutputPauseBytes, OutputCloseBytes, ResumeGraceSeconds
+                        OutputPauseBytes, OutputCloseBytes, ResumeGraceSeconds,
+                        MaxDriversPerConnection, MaxDrivers, MaxServicesPerDriver
     [Broker]            Url, Url2, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs,
                         PacingQueueSize
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
@@ -33,7 +34,8 @@ __all__ = ["GatewaySettings", "load_settings", "parse_listen"]
 _SECTIONS = {
     "Server": ("Listen", "TlsCertificate", "TlsKey", "MaxLineBytes", "TlsClientCa",
                "AuthTokenFile", "AuthTokenEnv", "MaxConnections", "IdleTimeoutSeconds",
-               "OutputPauseBytes", "OutputCloseBytes", "ResumeGraceSeconds"),
+               "OutputPauseBytes", "OutputCloseBytes", "ResumeGraceSeconds",
+               "MaxDriversPerConnection", "MaxDrivers", "MaxServicesPerDriver"),
     "Broker": ("Url", "Url2", "User", "PasswordEnv", "PasswordFile", "CaCertificates",
                "HeartbeatMs", "PacingQueueSize"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
@@ -65,6 +67,11 @@ class GatewaySettings:
     output_pause_bytes: int = 1 << 20
     output_close_bytes: int = 64 << 20
     resume_grace: float = 60.0
+    #: Driver instances one SCS connection / the gateway may hold, services per driver
+    #: (core/scs_side.py; docs/operations.md "Resources one client can hold").
+    max_drivers_per_connection: int = 32
+    max_drivers: int = 10_000
+    max_services_per_driver: int = 20_000
     broker_url: str = "memory://"
     broker_endpoints: tuple[BrokerEndpoint, ...] = (BrokerEndpoint("memory"),)
     broker_user: str = ""
@@ -172,6 +179,9 @@ _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("Server", "OutputPauseBytes"): ("output_pause_bytes", int, 4096, 1 << 40),
     ("Server", "OutputCloseBytes"): ("output_close_bytes", int, 4096, 1 << 40),
     ("Server", "ResumeGraceSeconds"): ("resume_grace", float, 0, 86_400),
+    ("Server", "MaxDriversPerConnection"): ("max_drivers_per_connection", int, 1, 1_000_000),
+    ("Server", "MaxDrivers"): ("max_drivers", int, 1, 10_000_000),
+    ("Server", "MaxServicesPerDriver"): ("max_services_per_driver", int, 1, 10_000_000),
     ("Broker", "HeartbeatMs"): ("broker_heartbeat_ms", int, 0, 600_000),
     ("Broker", "PacingQueueSize"): ("pacing_queue_size", int, 1, 10_000_000),
     ("GenericConnector", "CommandExpirySeconds"): ("command_expiry", float, 0, 86_400),

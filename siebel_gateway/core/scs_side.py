@@ -14,6 +14,7 @@ from . import machine
 from .agent import AgentSession, Phase
 from .driver import DriverConfigError, DriverSettings, parse_driver_params, service_values
 from .effects import CancelTimer, Effect, Log, StartTimer, ToScs
+from .limits import driver_refusal, service_refusal
 from .reattach import DETACHED, PROTOCOL, grace_key, tokens_match
 from .scs_messages import (
     AcceptWorkItem,
@@ -53,6 +54,11 @@ class GatewayOptions:
     #: How long a driver whose SCS connection dropped waits for ResumeDriverInstance
     #: before its services are released (0: released at once, as protocol v1).
     resume_grace: float = 60.0
+    #: Driver instances one connection / the gateway may hold, services per driver
+    #: (core/limits.py).
+    max_drivers_per_connection: int = 32
+    max_drivers: int = 10_000
+    max_services_per_driver: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -225,6 +231,14 @@ class ScsSide:
             return Result(int(ScError.MEDIA_TYPE_NOT_SUPPORTED), f"media type "
                           f"{m.media_type!r} is not served; this gateway serves "
                           f"{', '.join(self.options.media_types)}"), None
+        limit = driver_refusal(sum(d.connection == c for d in self.drivers.values()),
+                               len(self.drivers),
+                               per_connection=self.options.max_drivers_per_connection,
+                               overall=self.options.max_drivers)
+        if limit is not None:
+            self._log(out, "warn", "CreateISCDriverInstance refused on connection "
+                      "{connection}: {reason}", connection=c, reason=limit[1])
+            return Result(*limit), None
         try:
             settings = parse_driver_params(m.params, media_type=m.media_type,
                                            language=m.language,
@@ -257,6 +271,12 @@ class ScsSide:
         d = self.drivers.get(m.driver)
         if d is None or d.connection != c:
             return self._bad_handle("driver", m.driver)
+        limit = service_refusal(d.handle, len(d.services),
+                                per_driver=self.options.max_services_per_driver)
+        if limit is not None:
+            self._log(out, "warn", "RequestService refused on connection {connection}: "
+                      "{reason}", connection=c, reason=limit[1])
+            return Result(*limit), None
         handle = self._new_handle("svc")
         session = AgentSession(handle, c, d.settings, service_values(m.params), self,
                                command_timeout=self.options.command_timeout)
