@@ -179,7 +179,9 @@ class Gateway:
         (self.tmp / "gw.def").write_text(
             f'[Server]\nListen = "127.0.0.1:{self.port}"\n[Broker]\nUrl = "{url}"\n'
             f'[GenericConnector]\nQueue = "{self.queue}"\nClientDestination = '
-            f'"gw.{self.queue}"\n')
+            f'"gw.{self.queue}"\n'
+            # no monitor: its default 127.0.0.1:8077 would compete with any other serve
+            '[Monitor]\nListen = ""\n')
         if self.broker and self.sim is None:
             self.sim = self._run(["simulate-gc", "--broker", url, "--queue", self.queue],
                                  "sim.err")

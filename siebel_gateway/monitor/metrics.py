@@ -108,8 +108,10 @@ class _PresentCollector(Collector):
                                 "gateway's pacing queue for the broker to take them",
                                 value=s.pacing_queue_depth)
         paced = CounterMetricFamily(f"{P}pacing_commands", "GC commands through the pacing "
-                                    "queue: sent, refused_by_broker (tried again), busy "
-                                    "(refused to the agent as 'gateway busy')",
+                                    "queue: sent, refused_by_broker (the broker refused: "
+                                    "sent again when it was full, else failed at once "
+                                    "with the broker's reason), busy (refused to the "
+                                    "agent as 'gateway busy')",
                                     labels=["outcome"])
         for outcome, n in sorted(s.pacing_counts.items()):
             paced.add_metric([outcome], n)
