@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .lab import Desk, Processes, wait_gc
+from .lab import Desk, Processes, extension, wait_gc
 
 pytestmark = pytest.mark.broker
 FIRST = ["200101", "200102", "200103"]
@@ -57,9 +57,15 @@ async def shift(one_port: int, two_port: int) -> None:
         assert agent not in str(one.callbacks)
 
     # The same agent signs in on the second gateway while signed in on the first: the
-    # last sign-in wins, and the first gateway's agent is told it was signed out.
-    moved = FIRST[0]
-    await two.service(moved)
+    # last sign-in wins, and the first gateway's agent is told it was signed out.  A
+    # service naming its AgentId is probed at RequestService (core/recover.py: Connect +
+    # GetState), and whether the GC's answer or a LogIn sent right after it comes first
+    # is not promised: so this service names no AgentId (no probe), and its LogIn does.
+    moved = FIRST[1]
+    r = await two.call("RequestService", driver=two.driver, connectString="",
+                       params=[["Service:Extension", extension(moved)]])
+    assert r["code"] == 0, r
+    two.services[moved] = r["service"]
     assert (await two.log_in(moved)) == {"code": 0}
     await two.until(lambda: "EventAgentLogin" in two.events(moved), 30, "login on gw2")
     await one.until(lambda: "EventAgentLogout" in one.events(moved), 30, "logout on gw1")
@@ -68,5 +74,19 @@ async def shift(one_port: int, two_port: int) -> None:
     await ready(two, moved)  # the agent works on the second gateway
     await asyncio.sleep(0.5)
     assert len(one.seen(moved)) == heard_on_one  # and the first hears nothing more of it
+
+    # A service naming an agent signed in through the other gateway takes it over without
+    # a LogIn (the GC's State answers the probe: docs/scs-protocol.md "After a gateway
+    # restart"); the first gateway hears it signed out, and a LogIn for the agent now
+    # shown signed in is refused as for any signed-in agent.
+    taken = FIRST[0]
+    await two.service(taken)
+    await two.until(lambda: "EventAgentLogin" in two.events(taken), 30, "taken over on gw2")
+    await one.until(lambda: "EventAgentLogout" in one.events(taken), 30, "logout on gw1")
+    assert (await two.log_in(taken)) == {"code": 1, "error":
+                                         f"Agent {taken} is already logged in"}
+    r = await two.invoke(taken, "ChangeNotReadyState", "n", ReasonCode="1")
+    assert r == {"code": 0}, r
+    await two.until(lambda: "EventAgentNotReady" in two.events(taken), 30, "Not Ready on gw2")
     for desk in (one, two):
         await desk.close()
