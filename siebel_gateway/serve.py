@@ -269,7 +269,8 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
                          password=ready["broker_password"],
                          heartbeats=(settings.broker_heartbeat_ms,
                                      settings.broker_heartbeat_ms),
-                         ca_certs=settings.ca_certificates or None)
+                         ca_certs=settings.ca_certificates or None,
+                         heartbeat_grace_ms=settings.broker_heartbeat_grace_ms)
 
     if settings.broker_endpoints[0].scheme == "memory":
         link: Any = _embedded(reactor, ready, parts)

@@ -4,7 +4,7 @@
                         AuthTokenFile, AuthTokenEnv, MaxConnections, IdleTimeoutSeconds,
                         OutputPauseBytes, OutputCloseBytes, ResumeGraceSeconds
     [Broker]            Url, Url2, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs,
-                        PacingQueueSize
+                        PacingQueueSize, HeartbeatGraceMs
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
                         CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds,
                         Mode, MissedHeartbeats, FailBack
@@ -35,7 +35,7 @@ _SECTIONS = {
                "AuthTokenFile", "AuthTokenEnv", "MaxConnections", "IdleTimeoutSeconds",
                "OutputPauseBytes", "OutputCloseBytes", "ResumeGraceSeconds"),
     "Broker": ("Url", "Url2", "User", "PasswordEnv", "PasswordFile", "CaCertificates",
-               "HeartbeatMs", "PacingQueueSize"),
+               "HeartbeatMs", "PacingQueueSize", "HeartbeatGraceMs"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
                          "CommandTimeoutSeconds", "HeartbeatSeconds",
                          "ClockSkewWarningSeconds", "Mode", "MissedHeartbeats", "FailBack"),
@@ -72,6 +72,8 @@ class GatewaySettings:
     broker_password_file: str = ""
     ca_certificates: str = ""
     broker_heartbeat_ms: int = 1000
+    #: The heart-beat interval offered to the broker (adapters/heartbeat.py).
+    broker_heartbeat_grace_ms: int = 10_000
     #: GC commands waiting in the gateway for the broker (adapters/pacing.py).
     pacing_queue_size: int = 100_000
     queue: str = "Connector1"
@@ -174,6 +176,7 @@ _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("Server", "ResumeGraceSeconds"): ("resume_grace", float, 0, 86_400),
     ("Broker", "HeartbeatMs"): ("broker_heartbeat_ms", int, 0, 600_000),
     ("Broker", "PacingQueueSize"): ("pacing_queue_size", int, 1, 10_000_000),
+    ("Broker", "HeartbeatGraceMs"): ("broker_heartbeat_grace_ms", int, 0, 3_600_000),
     ("GenericConnector", "CommandExpirySeconds"): ("command_expiry", float, 0, 86_400),
     ("GenericConnector", "CommandTimeoutSeconds"): ("command_timeout", float, 0.1, 3_600),
     ("GenericConnector", "HeartbeatSeconds"): ("heartbeat", float, 1, 3_600),
