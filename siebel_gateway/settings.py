@@ -7,7 +7,7 @@
                         PacingQueueSize, HeartbeatGraceMs
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
                         CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds,
-                        Mode, MissedHeartbeats, FailBack
+                        Mode, MissedHeartbeats, FailBack, SignInWindow, SignInQueueSeconds
     [Security]          SecurePasswordKeyFile, SecurePasswordKeyEnv
     [Locale]            Directory
     [Trace]             File, MaxBytes
@@ -38,7 +38,8 @@ _SECTIONS = {
                "HeartbeatMs", "PacingQueueSize", "HeartbeatGraceMs"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
                          "CommandTimeoutSeconds", "HeartbeatSeconds",
-                         "ClockSkewWarningSeconds", "Mode", "MissedHeartbeats", "FailBack"),
+                         "ClockSkewWarningSeconds", "Mode", "MissedHeartbeats", "FailBack",
+                         "SignInWindow", "SignInQueueSeconds"),
     "Security": ("SecurePasswordKeyFile", "SecurePasswordKeyEnv"),
     "Locale": ("Directory",),
     "Trace": ("File", "MaxBytes"),
@@ -90,6 +91,9 @@ class GatewaySettings:
     dialect: str = ""
     command_expiry: float = 30.0
     command_timeout: float = 10.0
+    #: Sign-ins in flight at the GC; the rest wait, at most this long (adapters/admission.py).
+    sign_in_window: int = 100
+    sign_in_queue_seconds: float = 600.0
     heartbeat: float = 30.0
     clock_skew_warning: float = 2.0
     key_file: str = ""
@@ -182,6 +186,8 @@ _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("GenericConnector", "HeartbeatSeconds"): ("heartbeat", float, 1, 3_600),
     ("GenericConnector", "ClockSkewWarningSeconds"): ("clock_skew_warning", float, 0, 86_400),
     ("GenericConnector", "MissedHeartbeats"): ("missed_heartbeats", int, 1, 100),
+    ("GenericConnector", "SignInWindow"): ("sign_in_window", int, 1, 1_000_000),
+    ("GenericConnector", "SignInQueueSeconds"): ("sign_in_queue_seconds", float, 1, 86_400),
     ("Trace", "MaxBytes"): ("trace_max_bytes", int, 4096, 1 << 40),
 }
 _TEXTS = {

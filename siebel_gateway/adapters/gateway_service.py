@@ -24,6 +24,7 @@ from ..core.gateway import GatewayCore
 from ..core.scs_wire import Request, WireError, encode
 from ..logtext import RateLimit, emit_log
 from ..ports import Clock
+from .admission import SignInAdmission
 from .link import BrokerLink, LinkStatus
 from .pacing import Pacer
 from .scs_server import ScsLimits, ScsProtocol, ScsServerFactory
@@ -77,8 +78,14 @@ class NoTrace:
 class GatewayService:
     def __init__(self, core: GatewayCore, link: BrokerLink, clock: Clock, *,
                  wall: Callable[[], float] = time.time, max_line: int = 1 << 20,
-                 tap: TraceTap | None = None, pacer: Pacer | None = None) -> None:
+                 tap: TraceTap | None = None, pacer: Pacer | None = None,
+                 admission: SignInAdmission | None = None) -> None:
         self.core, self.link, self.clock, self.wall = core, link, clock, wall
+        #: Sign-ins beyond the GC's window wait here (adapters/admission.py).
+        self.admission = admission
+        if admission is not None:
+            admission.refuse = self._publish_failed
+            admission.run = lambda effects: self.execute(effects, self.wall(), admitted=True)
         #: GC commands go through the pacing queue when there is one (adapters/pacing.py).
         self.pacer = pacer
         self.max_line = max_line
@@ -131,7 +138,10 @@ class GatewayService:
                 # its own.
                 entropy = secrets.token_urlsafe(24) if isinstance(item, Request) \
                     and item.method == "CreateISCDriverInstance" else ""
-                self.execute(self.core.request(connection, item, now, entropy=entropy), now)
+                login = isinstance(item, Request) and item.method == "InvokeCommand" \
+                    and item.params.get("name") == "LogIn"
+                self.execute(self.core.request(connection, item, now, entropy=entropy), now,
+                             login=login)
         finally:
             self._batch -= 1
         self._send_written()
@@ -174,8 +184,12 @@ class GatewayService:
 
     # -- effects -----------------------------------------------------------------------------
 
-    def execute(self, effects: list[Effect], now: float) -> None:
-        self.tap.effects(effects, now)
+    def execute(self, effects: list[Effect], now: float, *, login: bool = False,
+                admitted: bool = False) -> None:
+        if not admitted:  # the trace keeps the core's own effects
+            self.tap.effects(effects, now)
+            if self.admission is not None:
+                effects = self.admission.filter(effects, login=login)
         written: list[Any] = []
         for e in effects:
             if isinstance(e, ToScs):

@@ -1,0 +1,181 @@
+"""Sign-in admission: agents' logins reach the GC at the rate it answers them (issue 14).
+
+Why (measured, docs/performance.md): a storm hands every LogIn to the GC at once, so the
+k-th agent's Login waits behind k-1 others at the GC while its ``CommandTimeoutSeconds``
+timer (10 s) runs in the gateway.  On the shared 2-core machine the GC answered ~150-200
+logins/s: in a 10,000-agent storm the agents past the first ~1,000-2,000 all timed out
+together ("GC did not answer Login within 10.0 s").
+
+So at most ``window`` sign-ins are *in flight* (``[GenericConnector] SignInWindow``).  A
+sign-in starts with the GC commands the core sends for an SCS ``LogIn`` (the agent's
+Hello) and lasts while its owner (the agent service) has a GC command awaiting an answer:
+Hello, then Login (with Connect), then the three reason lists.  The commands of a sign-in
+beyond the window are *held* here, in arrival order, with their timers: the core is
+untouched and has already answered the LogIn (code 0, "logging in"); when a slot frees,
+the oldest held sign-in's commands go to the broker and its timers start then, so every
+GC command still gets its full ``CommandTimeoutSeconds`` at the GC.
+
+* What the core says meanwhile about a held owner (a cancelled timer: LogOut, the SCS
+  connection lost) is applied to what is held: a command whose timer the core cancelled is
+  never sent.
+* A sign-in held longer than ``queue_seconds`` (``SignInQueueSeconds``) is refused as
+  busy: the core hears ``publish_failed`` with ``effects.GATEWAY_BUSY``, so the agent is
+  told the gateway is busy (not that the switch cannot be reached).
+* A sign-in in flight longer than ``4 x CommandTimeoutSeconds`` (its answers lost without
+  the core cancelling: a service released meanwhile) gives its slot back.
+* One log line when sign-ins start to wait, one when none is waiting any more.
+
+Only effects pass through here; a trace records the core's own effects (before this).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from twisted.logger import Logger
+
+from ..core.effects import GATEWAY_BUSY, CancelTimer, Effect, Key, Publish, StartTimer
+from ..ports import Clock, DelayedCall
+
+__all__ = ["SignInAdmission"]
+
+log = Logger(namespace="siebel_gateway")
+
+_SWEEP = 1.0
+
+
+@dataclass
+class _SignIn:
+    since: float
+    keys: set[Key] = field(default_factory=set)  # GC commands awaiting their answer
+    held: list[Effect] = field(default_factory=list)
+
+
+def _owner(e: Effect) -> str | None:
+    """The agent service a GC command (or its timer) belongs to, if any."""
+    key = e.ref if isinstance(e, Publish) else (
+        e.key if isinstance(e, StartTimer | CancelTimer) else None)
+    if key is None or key.owner == "gateway" or key.kind != "cmd":
+        return None
+    return key.owner
+
+
+class SignInAdmission:
+    def __init__(self, clock: Clock, *, window: int, queue_seconds: float,
+                 command_timeout: float) -> None:
+        if window < 1:
+            raise ValueError("the sign-in window needs room for at least one sign-in")
+        self.clock, self.window, self.queue_seconds = clock, window, queue_seconds
+        self.max_flight = 4 * command_timeout
+        self.flight: dict[str, _SignIn] = {}
+        self.waiting: OrderedDict[str, _SignIn] = OrderedDict()
+        #: Told a held sign-in's refusal: ``(ref, why)`` -> the core's ``publish_failed``.
+        self.refuse: Callable[[Key, str], None] = lambda ref, why: None
+        #: Carries out effects released outside ``filter`` (by the sweep).
+        self.run: Callable[[list[Effect]], None] = lambda effects: None
+        self.counters = {"admitted": 0, "held": 0, "refused_busy": 0}
+        self._sweeper: DelayedCall | None = None
+
+    @property
+    def depth(self) -> int:
+        """Sign-ins waiting for a slot."""
+        return len(self.waiting)
+
+    def filter(self, effects: list[Effect], *, login: bool) -> list[Effect]:
+        """The effects to carry out now, in order; ``login``: they answer an SCS LogIn."""
+        if not self.flight and not self.waiting and not login:
+            return effects  # the usual case outside a storm: nothing to look at
+        out: list[Effect] = []
+        for e in effects:
+            owner = _owner(e)
+            if owner is None:
+                out.append(e)
+            elif owner in self.waiting:
+                self._hold(self.waiting[owner], e)
+            elif owner in self.flight:
+                self._track(self.flight[owner], e)
+                out.append(e)
+            elif login and isinstance(e, StartTimer):  # a new sign-in's first command
+                sign_in = _SignIn(self.clock.seconds())
+                if len(self.flight) < self.window:
+                    self.flight[owner] = sign_in
+                    self.counters["admitted"] += 1
+                    self._track(sign_in, e)
+                    out.append(e)
+                else:
+                    if not self.waiting:
+                        log.info("sign-ins wait for the GC: {window} in flight",
+                                 window=self.window)
+                    self.waiting[owner] = sign_in
+                    self.counters["held"] += 1
+                    sign_in.held.append(e)
+                    self._sweep_later()
+            else:
+                out.append(e)
+        self._admit(out)
+        return out
+
+    # -- bookkeeping ---------------------------------------------------------------------
+
+    @staticmethod
+    def _track(sign_in: _SignIn, e: Effect) -> None:
+        if isinstance(e, StartTimer):
+            sign_in.keys.add(e.key)
+        elif isinstance(e, CancelTimer):
+            sign_in.keys.discard(e.key)
+
+    @staticmethod
+    def _hold(sign_in: _SignIn, e: Effect) -> None:
+        if isinstance(e, CancelTimer):  # the core gave that command up: never send it
+            before = len(sign_in.held)
+            sign_in.held = [h for h in sign_in.held
+                            if not ((isinstance(h, StartTimer) and h.key == e.key)
+                                    or (isinstance(h, Publish) and h.ref == e.key))]
+            if len(sign_in.held) < before:
+                return
+        sign_in.held.append(e)
+
+    def _admit(self, out: list[Effect]) -> None:
+        for owner in [o for o, s in self.flight.items() if not s.keys]:
+            del self.flight[owner]
+        for owner in [o for o, s in self.waiting.items()
+                      if not any(isinstance(h, StartTimer) for h in s.held)]:
+            out.extend(self.waiting.pop(owner).held)  # nothing left to wait for
+        while self.waiting and len(self.flight) < self.window:
+            owner, sign_in = self.waiting.popitem(last=False)
+            sign_in.since = self.clock.seconds()
+            self.flight[owner] = sign_in
+            self.counters["admitted"] += 1
+            for e in sign_in.held:
+                self._track(sign_in, e)
+            out.extend(sign_in.held)
+            sign_in.held = []
+            if not self.waiting:
+                log.info("sign-ins wait no more")
+
+    def _sweep_later(self) -> None:
+        if self._sweeper is None or not self._sweeper.active():
+            self._sweeper = self.clock.callLater(_SWEEP, self._sweep)
+
+    def _sweep(self) -> None:
+        self._sweeper = None
+        now = self.clock.seconds()
+        for owner in [o for o, s in self.flight.items() if now - s.since > self.max_flight]:
+            del self.flight[owner]
+        refused: list[Key] = []
+        for owner in [o for o, s in self.waiting.items()
+                      if now - s.since > self.queue_seconds]:
+            sign_in = self.waiting.pop(owner)
+            self.counters["refused_busy"] += 1
+            refused.extend(h.key for h in sign_in.held if isinstance(h, StartTimer))
+        released: list[Effect] = []
+        self._admit(released)
+        if released:
+            self.run(released)
+        for ref in refused:
+            self.refuse(ref, f"{GATEWAY_BUSY}sign-in waited {self.queue_seconds:g} s for "
+                             f"the GC ({self.window} sign-ins in flight)")
+        if self.waiting or self.flight:
+            self._sweep_later()

@@ -1,0 +1,100 @@
+"""adapters/admission.py on its own: which sign-ins wait, in what order, what they keep."""
+
+from __future__ import annotations
+
+from twisted.internet.task import Clock
+
+from siebel_gateway.adapters.admission import SignInAdmission
+from siebel_gateway.core.broker_messages import BrokerMessage
+from siebel_gateway.core.effects import (
+    GATEWAY_BUSY,
+    CancelTimer,
+    Effect,
+    Key,
+    Publish,
+    StartTimer,
+)
+
+
+def cmd(owner: str, seq: int, what: str = "Hello") -> list[Effect]:
+    key = Key(owner, "cmd", str(seq))
+    return [StartTimer(key, 10.0), Publish(BrokerMessage(destination="/queue/GC", body=what), key)]
+
+
+def answered(owner: str, seq: int) -> Effect:
+    return CancelTimer(Key(owner, "cmd", str(seq)))
+
+
+def sent(effects: list[Effect]) -> list[str]:
+    return [f"{e.ref.owner}:{e.message.body}" for e in effects
+            if isinstance(e, Publish) and e.ref is not None]
+
+
+def admission(window: int = 2, queue_seconds: float = 60.0) -> tuple[SignInAdmission, Clock]:
+    clock = Clock()
+    return SignInAdmission(clock, window=window, queue_seconds=queue_seconds,
+                           command_timeout=10.0), clock
+
+
+def test_sign_ins_beyond_the_window_wait_and_go_in_order_when_one_ends() -> None:
+    a, _ = admission()
+    assert sent(a.filter(cmd("svc-1", 1), login=True)) == ["svc-1:Hello"]
+    assert sent(a.filter(cmd("svc-2", 1), login=True)) == ["svc-2:Hello"]
+    assert a.filter(cmd("svc-3", 1), login=True) == []
+    assert a.filter(cmd("svc-4", 1), login=True) == []
+    assert a.depth == 2
+    # svc-1's Hello answered, its Login sent in the same turn: still signing in
+    assert sent(a.filter([answered("svc-1", 1), *cmd("svc-1", 2, "Login")],
+                         login=False)) == ["svc-1:Login"]
+    assert a.depth == 2
+    out = a.filter([answered("svc-1", 2)], login=False)  # svc-1 is in: svc-3's turn
+    assert sent(out) == ["svc-3:Hello"]
+    assert isinstance(out[1], StartTimer) and out[1].key == Key("svc-3", "cmd", "1")
+    assert sent(a.filter([answered("svc-2", 1)], login=False)) == ["svc-4:Hello"]
+    assert a.depth == 0
+
+
+def test_other_effects_and_other_commands_are_never_held() -> None:
+    a, _ = admission(window=1)
+    a.filter(cmd("svc-1", 1), login=True)
+    a.filter(cmd("svc-2", 1), login=True)  # waits
+    beat: list[Effect] = [Publish(BrokerMessage(destination="/queue/GC", body="Beat"),
+                                  Key("gateway", "Beat"))]
+    assert a.filter(beat, login=False) == beat
+    ready = cmd("svc-9", 5, "MakeReady")  # a logged-in agent's command
+    assert a.filter(ready, login=False) == ready
+
+
+def test_a_command_the_core_gives_up_while_held_is_never_sent() -> None:
+    a, _ = admission(window=1)
+    a.filter(cmd("svc-1", 1), login=True)
+    a.filter(cmd("svc-2", 1), login=True)
+    a.filter(cmd("svc-3", 1), login=True)
+    assert a.filter([answered("svc-2", 1)], login=False) == []  # svc-2 logged out
+    assert a.depth == 1
+    assert sent(a.filter([answered("svc-1", 1)], login=False)) == ["svc-3:Hello"]
+
+
+def test_a_sign_in_waiting_too_long_is_refused_as_busy() -> None:
+    a, clock = admission(window=1, queue_seconds=5)
+    refused: list[tuple[Key, str]] = []
+    a.refuse = lambda ref, why: refused.append((ref, why))
+    a.filter(cmd("svc-1", 1), login=True)
+    a.filter(cmd("svc-2", 1), login=True)
+    clock.advance(4)
+    a.filter(cmd("svc-3", 1), login=True)
+    clock.advance(2)
+    assert [r for r, _ in refused] == [Key("svc-2", "cmd", "1")]
+    assert refused[0][1].startswith(GATEWAY_BUSY)
+    assert a.depth == 1  # svc-3 has waited 2 s only
+    assert sent(a.filter([answered("svc-1", 1)], login=False)) == ["svc-3:Hello"]
+
+
+def test_a_slot_whose_answers_never_come_is_given_back() -> None:
+    a, clock = admission(window=1)
+    released: list[Effect] = []
+    a.run = released.extend
+    a.filter(cmd("svc-1", 1), login=True)  # its service released, no CancelTimer
+    a.filter(cmd("svc-2", 1), login=True)
+    clock.advance(41)  # 4 x CommandTimeoutSeconds
+    assert sent(released) == ["svc-2:Hello"]
