@@ -77,6 +77,7 @@ class SignInAdmission:
         self.run: Callable[[list[Effect]], None] = lambda effects: None
         self.counters = {"admitted": 0, "held": 0, "refused_busy": 0}
         self._sweeper: DelayedCall | None = None
+        self._touched: set[str] = set()  # owners whose sign-in may have ended
 
     @property
     def depth(self) -> int:
@@ -119,30 +120,37 @@ class SignInAdmission:
 
     # -- bookkeeping ---------------------------------------------------------------------
 
-    @staticmethod
-    def _track(sign_in: _SignIn, e: Effect) -> None:
+    def _track(self, sign_in: _SignIn, e: Effect) -> None:
         if isinstance(e, StartTimer):
             sign_in.keys.add(e.key)
         elif isinstance(e, CancelTimer):
             sign_in.keys.discard(e.key)
+            if not sign_in.keys:
+                self._touched.add(e.key.owner)
 
-    @staticmethod
-    def _hold(sign_in: _SignIn, e: Effect) -> None:
+    def _hold(self, sign_in: _SignIn, e: Effect) -> None:
         if isinstance(e, CancelTimer):  # the core gave that command up: never send it
             before = len(sign_in.held)
             sign_in.held = [h for h in sign_in.held
                             if not ((isinstance(h, StartTimer) and h.key == e.key)
                                     or (isinstance(h, Publish) and h.ref == e.key))]
             if len(sign_in.held) < before:
+                self._touched.add(e.key.owner)
                 return
         sign_in.held.append(e)
 
     def _admit(self, out: list[Effect]) -> None:
-        for owner in [o for o, s in self.flight.items() if not s.keys]:
-            del self.flight[owner]
-        for owner in [o for o, s in self.waiting.items()
-                      if not any(isinstance(h, StartTimer) for h in s.held)]:
-            out.extend(self.waiting.pop(owner).held)  # nothing left to wait for
+        # Only the owners this batch touched can have finished (a full scan per batch made
+        # a 1,000-agent storm quadratic: 4x the gateway's CPU).
+        touched, self._touched = self._touched, set()
+        for owner in touched:
+            flying = self.flight.get(owner)
+            if flying is not None and not flying.keys:
+                del self.flight[owner]
+            waiting = self.waiting.get(owner)
+            if waiting is not None and not any(isinstance(h, StartTimer)
+                                               for h in waiting.held):
+                out.extend(self.waiting.pop(owner).held)  # nothing left to wait for
         while self.waiting and len(self.flight) < self.window:
             owner, sign_in = self.waiting.popitem(last=False)
             sign_in.since = self.clock.seconds()
