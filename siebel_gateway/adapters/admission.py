@@ -9,9 +9,13 @@ together ("GC did not answer Login within 10.0 s").
 So at most ``window`` sign-ins are *in flight* (``[GenericConnector] SignInWindow``).  A
 sign-in starts with the GC commands the core sends for an SCS ``LogIn`` (the agent's
 Hello) and lasts while its owner (the agent service) has a GC command awaiting an answer:
-Hello, then Login (with Connect), then the three reason lists.  The commands of a sign-in
-beyond the window are *held* here, in arrival order, with their timers: the core is
-untouched and has already answered the LogIn (code 0, "logging in"); when a slot frees,
+Hello, then Login (with Connect), then the three reason lists.  ``RequestService`` naming
+an agent counts too: the core asks the GC whether that agent is still signed in
+(core/recover.py: Connect + GetState); 5,000 of those at once made the GC answer GetState
+after 10 s and a late answer then overtook the agent's login (docs/performance.md).
+The commands of a sign-in beyond the window are *held* here, in arrival order, with their
+timers: the core is untouched and has already answered the LogIn (code 0, "logging in");
+when a slot frees,
 the oldest held sign-in's commands go to the broker and its timers start then, so every
 GC command still gets its full ``CommandTimeoutSeconds`` at the GC.
 
@@ -85,7 +89,9 @@ class SignInAdmission:
         return len(self.waiting)
 
     def filter(self, effects: list[Effect], *, login: bool) -> list[Effect]:
-        """The effects to carry out now, in order; ``login``: they answer an SCS LogIn."""
+        """The effects to carry out now, in order; ``login``: they answer an SCS request
+        that starts a sign-in (``LogIn``, or ``RequestService`` naming an agent, whose
+        Connect + GetState ask the GC whether the agent is still signed in)."""
         if not self.flight and not self.waiting and not login:
             return effects  # the usual case outside a storm: nothing to look at
         out: list[Effect] = []
@@ -94,7 +100,8 @@ class SignInAdmission:
             if owner is None:
                 out.append(e)
             elif owner in self.waiting:
-                self._hold(self.waiting[owner], e)
+                if not self._hold(self.waiting[owner], e):
+                    out.append(e)
             elif owner in self.flight:
                 self._track(self.flight[owner], e)
                 out.append(e)
@@ -128,16 +135,20 @@ class SignInAdmission:
             if not sign_in.keys:
                 self._touched.add(e.key.owner)
 
-    def _hold(self, sign_in: _SignIn, e: Effect) -> None:
+    def _hold(self, sign_in: _SignIn, e: Effect) -> bool:
+        """Hold ``e`` (True), or say it must be carried out now (False: it cancels the
+        timer of a command sent before the sign-in began to wait)."""
         if isinstance(e, CancelTimer):  # the core gave that command up: never send it
             before = len(sign_in.held)
             sign_in.held = [h for h in sign_in.held
                             if not ((isinstance(h, StartTimer) and h.key == e.key)
                                     or (isinstance(h, Publish) and h.ref == e.key))]
-            if len(sign_in.held) < before:
-                self._touched.add(e.key.owner)
-                return
+            if len(sign_in.held) == before:
+                return False
+            self._touched.add(e.key.owner)
+            return True
         sign_in.held.append(e)
+        return True
 
     def _admit(self, out: list[Effect]) -> None:
         # Only the owners this batch touched can have finished (a full scan per batch made

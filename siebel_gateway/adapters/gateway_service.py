@@ -21,13 +21,14 @@ from twisted.python.failure import Failure
 from ..core.broker_messages import BrokerMessage
 from ..core.effects import CancelTimer, Effect, Key, Log, Publish, StartTimer, ToScs
 from ..core.gateway import GatewayCore
-from ..core.scs_wire import Request, WireError, encode
+from ..core.scs_wire import Request, WireError
 from ..logtext import RateLimit, emit_log
 from ..ports import Clock
 from .admission import SignInAdmission
 from .link import BrokerLink, LinkStatus
 from .pacing import Pacer
 from .scs_server import ScsLimits, ScsProtocol, ScsServerFactory
+from .wire_json import encode
 
 __all__ = ["GatewayService", "NoTrace", "ScsLimits", "ScsProtocol", "ScsServerFactory",
            "TraceTap", "send_now"]
@@ -138,8 +139,9 @@ class GatewayService:
                 # its own.
                 entropy = secrets.token_urlsafe(24) if isinstance(item, Request) \
                     and item.method == "CreateISCDriverInstance" else ""
-                login = isinstance(item, Request) and item.method == "InvokeCommand" \
-                    and item.params.get("name") == "LogIn"
+                login = isinstance(item, Request) and (  # starts a sign-in (admission.py)
+                    item.method == "RequestService" or (item.method == "InvokeCommand"
+                                                        and item.params.get("name") == "LogIn"))
                 self.execute(self.core.request(connection, item, now, entropy=entropy), now,
                              login=login)
         finally:

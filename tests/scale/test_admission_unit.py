@@ -98,3 +98,14 @@ def test_a_slot_whose_answers_never_come_is_given_back() -> None:
     a.filter(cmd("svc-2", 1), login=True)
     clock.advance(41)  # 4 x CommandTimeoutSeconds
     assert sent(released) == ["svc-2:Hello"]
+
+
+def test_a_command_sent_before_the_sign_in_waited_has_its_timer_cancelled_at_once() -> None:
+    a, _ = admission(window=1)
+    a.filter(cmd("svc-1", 1), login=True)
+    a.filter(cmd("svc-2", 1, "GetState"), login=True)  # RequestService's probe: waits
+    a.filter(cmd("svc-3", 1, "GetState"), login=False)  # an ordinary command: sent
+    assert a.filter([answered("svc-3", 1)], login=False) == [answered("svc-3", 1)]
+    a.filter(cmd("svc-3", 2), login=True)  # svc-3 signs in: waits behind svc-2
+    late = [answered("svc-3", 1)]  # e.g. a timer the shell started before
+    assert a.filter(late, login=False) == late
