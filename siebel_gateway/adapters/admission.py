@@ -105,8 +105,9 @@ class SignInAdmission:
             elif owner in self.flight:
                 self._track(self.flight[owner], e)
                 out.append(e)
-            elif login and isinstance(e, StartTimer):  # a new sign-in's first command
-                sign_in = _SignIn(self.clock.seconds())
+            elif login and isinstance(e, StartTimer | Publish):  # a new sign-in's first
+                sign_in = _SignIn(self.clock.seconds())  # command (Connect has no timer)
+                self._touched.add(owner)  # one with no timer at all ends with this batch
                 if len(self.flight) < self.window:
                     self.flight[owner] = sign_in
                     self.counters["admitted"] += 1

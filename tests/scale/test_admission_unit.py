@@ -109,3 +109,18 @@ def test_a_command_sent_before_the_sign_in_waited_has_its_timer_cancelled_at_onc
     a.filter(cmd("svc-3", 2), login=True)  # svc-3 signs in: waits behind svc-2
     late = [answered("svc-3", 1)]  # e.g. a timer the shell started before
     assert a.filter(late, login=False) == late
+
+
+def test_a_probe_whose_first_command_has_no_timer_waits_whole() -> None:
+    a, _ = admission(window=1)
+    a.filter(cmd("svc-1", 1), login=True)
+    connect = Publish(BrokerMessage(destination="/queue/GC", body="Connect"),
+                      Key("svc-2", "cmd", "1"))
+    assert a.filter([connect, *cmd("svc-2", 2, "GetState")], login=True) == []
+    assert sent(a.filter([answered("svc-1", 1)], login=False)) == ["svc-2:Connect",
+                                                                  "svc-2:GetState"]
+    untimed = Publish(BrokerMessage(destination="/queue/GC", body="Connect"),
+                      Key("svc-3", "cmd", "1"))
+    # nothing awaits an answer: sent at once (the window is full), no slot kept
+    assert a.filter([untimed], login=True) == [untimed]
+    assert a.depth == 0 and list(a.flight) == ["svc-2"]
