@@ -418,7 +418,8 @@ class Lab:
                        f'CommandTimeoutSeconds = "{self.args.command_timeout:g}"\n'
                        + (f'SignInWindow = "{self.args.sign_in_window}"\n'
                           if self.args.sign_in_window else "") +
-                       f'[Security]\nSecurePasswordKeyFile = "{key}"\n')
+                       f'[Security]\nSecurePasswordKeyFile = "{key}"\n'
+                       + (f'[Trace]\nFile = "{self.args.trace}"\n' if self.args.trace else ""))
         self.spawn("sim", ["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue",
                            self.queue, "--flavour", self.args.flavour, "--users", str(users),
                            "--des-key-file", str(key), "--ring-timeout", "120",
@@ -526,6 +527,7 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
     rss0, _ = lab.gateway_usage()  # before any service: the sessions count per agent
     await bench.connect()
     await bench.probe()
+    await asyncio.sleep(args.settle)  # RequestService's restart probes answered first
     _, gw_storm0 = lab.gateway_usage()
     sim_storm0, own_storm0 = lab.sim_cpu(), time.process_time()
     storm_s = await bench.storm()
@@ -611,6 +613,11 @@ def main() -> int:
     ap.add_argument("--broker", metavar="HOST:PORT", help="join this ActiveMQ (STOMP)")
     ap.add_argument("--sign-in-window", type=int, default=0, metavar="N",
                     help="the gateway's SignInWindow (default: the shipped one)")
+    ap.add_argument("--trace", type=Path, metavar="FILE",
+                    help="the gateway writes its trace here (siebel-gateway trace show)")
+    ap.add_argument("--settle", type=float, default=0.0, metavar="S",
+                    help="seconds between requesting the services and the storm (each "
+                    "RequestService asks the GC whether its agent is still signed in)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path, metavar="FILE")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="keep logs and config here")

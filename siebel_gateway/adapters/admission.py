@@ -12,7 +12,10 @@ Hello) and lasts while its owner (the agent service) has a GC command awaiting a
 Hello, then Login (with Connect), then the three reason lists.  ``RequestService`` naming
 an agent counts too: the core asks the GC whether that agent is still signed in
 (core/recover.py: Connect + GetState); 5,000 of those at once made the GC answer GetState
-after 10 s and a late answer then overtook the agent's login (docs/performance.md).
+after 10 s and a late answer then overtook the agent's login (docs/performance.md); and
+whatever the input, a GC command of ``SIGN_IN_COMMANDS`` from an owner not signing in
+starts a sign-in: when the GC becomes available every service sends that probe at once
+(10,000 Connect + GetState in one batch), and after a broker failover every agent resyncs.
 The commands of a sign-in beyond the window are *held* here, in arrival order, with their
 timers: the core is untouched and has already answered the LogIn (code 0, "logging in");
 when a slot frees,
@@ -43,7 +46,7 @@ from twisted.logger import Logger
 from ..core.effects import GATEWAY_BUSY, CancelTimer, Effect, Key, Publish, StartTimer
 from ..ports import Clock, DelayedCall
 
-__all__ = ["SignInAdmission"]
+__all__ = ["SIGN_IN_COMMANDS", "SignInAdmission"]
 
 log = Logger(namespace="siebel_gateway")
 
@@ -55,6 +58,23 @@ class _SignIn:
     since: float
     keys: set[Key] = field(default_factory=set)  # GC commands awaiting their answer
     held: list[Effect] = field(default_factory=list)
+
+
+#: GC commands that start a sign-in whatever input they answer: the restart probe that
+#: every service sends when the GC becomes available (Connect + GetState, core/recover.py),
+#: a signed-in agent's resync after the link returns (Connect, Login or GetState).
+SIGN_IN_COMMANDS = frozenset({"Hello", "Connect", "Login", "GetState"})
+
+
+def _signs_in(effects: list[Effect], i: int) -> bool:
+    """Effect ``i`` sends (or times) a command of SIGN_IN_COMMANDS."""
+    e = effects[i]
+    if isinstance(e, StartTimer) and i + 1 < len(effects):
+        e = effects[i + 1]  # a command's timer comes right before its Publish
+    if not isinstance(e, Publish):
+        return False
+    kind = e.message.headers.get("type", "").split("#", 1)[0]
+    return kind in SIGN_IN_COMMANDS
 
 
 def _owner(e: Effect) -> str | None:
@@ -92,10 +112,8 @@ class SignInAdmission:
         """The effects to carry out now, in order; ``login``: they answer an SCS request
         that starts a sign-in (``LogIn``, or ``RequestService`` naming an agent, whose
         Connect + GetState ask the GC whether the agent is still signed in)."""
-        if not self.flight and not self.waiting and not login:
-            return effects  # the usual case outside a storm: nothing to look at
         out: list[Effect] = []
-        for e in effects:
+        for i, e in enumerate(effects):
             owner = _owner(e)
             if owner is None:
                 out.append(e)
@@ -105,8 +123,8 @@ class SignInAdmission:
             elif owner in self.flight:
                 self._track(self.flight[owner], e)
                 out.append(e)
-            elif login and isinstance(e, StartTimer | Publish):  # a new sign-in's first
-                sign_in = _SignIn(self.clock.seconds())  # command (Connect has no timer)
+            elif (login or _signs_in(effects, i)) and isinstance(e, StartTimer | Publish):
+                sign_in = _SignIn(self.clock.seconds())  # (Connect has no timer)
                 self._touched.add(owner)  # one with no timer at all ends with this batch
                 if len(self.flight) < self.window:
                     self.flight[owner] = sign_in

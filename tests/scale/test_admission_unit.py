@@ -124,3 +124,22 @@ def test_a_probe_whose_first_command_has_no_timer_waits_whole() -> None:
     # nothing awaits an answer: sent at once (the window is full), no slot kept
     assert a.filter([untimed], login=True) == [untimed]
     assert a.depth == 0 and list(a.flight) == ["svc-2"]
+
+
+def gc(owner: str, seq: int, kind: str, timed: bool = True) -> list[Effect]:
+    key = Key(owner, "cmd", str(seq))
+    publish = Publish(BrokerMessage(destination="/queue/GC", body=kind,
+                                    headers={"type": kind}), key)
+    return [StartTimer(key, 10.0), publish] if timed else [publish]
+
+
+def test_the_restart_probe_every_service_sends_when_the_gc_returns_is_windowed() -> None:
+    a, _ = admission(window=1)
+    batch = [e for n in range(1, 4) for e in (*gc(f"svc-{n}", 1, "Connect", timed=False),
+                                              *gc(f"svc-{n}", 2, "GetState"))]
+    assert sent(a.filter(batch, login=False)) == ["svc-1:Connect", "svc-1:GetState"]
+    assert a.depth == 2
+    ready = gc("svc-9", 5, "MakeReady")  # not a sign-in command: never held
+    assert a.filter(ready, login=False) == ready
+    assert sent(a.filter([answered("svc-1", 2)], login=False)) == ["svc-2:Connect",
+                                                                  "svc-2:GetState"]
