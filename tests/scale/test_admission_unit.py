@@ -143,3 +143,17 @@ def test_the_restart_probe_every_service_sends_when_the_gc_returns_is_windowed()
     assert a.filter(ready, login=False) == ready
     assert sent(a.filter([answered("svc-1", 2)], login=False)) == ["svc-2:Connect",
                                                                   "svc-2:GetState"]
+
+
+def test_a_held_command_expires_counted_from_when_it_is_sent() -> None:
+    a, clock = admission(window=1)
+    a.filter(cmd("svc-1", 1), login=True)
+    key = Key("svc-2", "cmd", "1")
+    login = Publish(BrokerMessage(destination="/queue/GC", body="Login",
+                                  headers={"type": "Login", "expires": "1000000"}), key)
+    assert a.filter([StartTimer(key, 10.0), login], login=True) == []
+    clock.advance(35.5)  # the broker would have dropped it 30 s after the core made it
+    out = a.filter([answered("svc-1", 1)], login=False)
+    [sent_login] = [e for e in out if isinstance(e, Publish)]
+    assert sent_login.message.headers["expires"] == "1035500"
+    assert sent_login.message.body == "Login"
