@@ -122,10 +122,10 @@ class SignInAdmission:
         """Sign-ins waiting for a slot."""
         return len(self.waiting)
 
-    def filter(self, effects: list[Effect], *, login: bool) -> list[Effect]:
-        """The effects to carry out now, in order; ``login``: they answer an SCS request
-        that starts a sign-in (``LogIn``, or ``RequestService`` naming an agent, whose
-        Connect + GetState ask the GC whether the agent is still signed in)."""
+    def filter(self, effects: list[Effect], *, login: bool = False) -> list[Effect]:
+        """The effects to carry out now, in order.  A sign-in starts with an agent's GC
+        command of ``SIGN_IN_COMMANDS`` (a LogIn's Hello, RequestService's Connect +
+        GetState); ``login``: any first GC command of an owner starts one."""
         out: list[Effect] = []
         for i, e in enumerate(effects):
             owner = _owner(e)

@@ -86,7 +86,7 @@ class GatewayService:
         self.admission = admission
         if admission is not None:
             admission.refuse = self._publish_failed
-            admission.run = lambda effects: self.execute(effects, self.wall(), admitted=True)
+            admission.run = self._carry_out
         #: GC commands go through the pacing queue when there is one (adapters/pacing.py).
         self.pacer = pacer
         self.max_line = max_line
@@ -139,11 +139,7 @@ class GatewayService:
                 # its own.
                 entropy = secrets.token_urlsafe(24) if isinstance(item, Request) \
                     and item.method == "CreateISCDriverInstance" else ""
-                login = isinstance(item, Request) and (  # starts a sign-in (admission.py)
-                    item.method == "RequestService" or (item.method == "InvokeCommand"
-                                                        and item.params.get("name") == "LogIn"))
-                self.execute(self.core.request(connection, item, now, entropy=entropy), now,
-                             login=login)
+                self.execute(self.core.request(connection, item, now, entropy=entropy), now)
         finally:
             self._batch -= 1
         self._send_written()
@@ -186,12 +182,13 @@ class GatewayService:
 
     # -- effects -----------------------------------------------------------------------------
 
-    def execute(self, effects: list[Effect], now: float, *, login: bool = False,
-                admitted: bool = False) -> None:
-        if not admitted:  # the trace keeps the core's own effects
-            self.tap.effects(effects, now)
-            if self.admission is not None:
-                effects = self.admission.filter(effects, login=login)
+    def execute(self, effects: list[Effect], now: float) -> None:
+        self.tap.effects(effects, now)  # the trace keeps the core's own effects
+        if self.admission is not None:
+            effects = self.admission.filter(effects)
+        self._carry_out(effects)
+
+    def _carry_out(self, effects: list[Effect]) -> None:
         written: list[Any] = []
         for e in effects:
             if isinstance(e, ToScs):
