@@ -289,7 +289,8 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
                          password=ready["broker_password"],
                          heartbeats=(settings.broker_heartbeat_ms,
                                      settings.broker_heartbeat_ms),
-                         ca_certs=settings.ca_certificates or None)
+                         ca_certs=settings.ca_certificates or None,
+                         heartbeat_grace_ms=settings.broker_heartbeat_grace_ms)
 
     if settings.broker_endpoints[0].scheme == "memory":
         link: Any = _embedded(reactor, ready, parts)
@@ -337,8 +338,13 @@ def build(reactor: Any, ready: dict[str, Any], *, trace: str | None = None) -> d
 
         pacer = Pacer(link, reactor, size=settings.pacing_queue_size,
                       timeout=settings.command_timeout)
+        from .adapters.admission import SignInAdmission
+
+        admission = SignInAdmission(reactor, window=settings.sign_in_window,
+                                    queue_seconds=settings.sign_in_queue_seconds,
+                                    command_timeout=settings.command_timeout)
         service = GatewayService(core, link, reactor, max_line=settings.max_line, tap=tap,
-                                 pacer=pacer)
+                                 pacer=pacer, admission=admission)
     factory = ScsServerFactory(service, ScsLimits(
         max_connections=settings.max_connections, idle_timeout=settings.idle_timeout,
         output_pause=settings.output_pause_bytes, output_close=settings.output_close_bytes,

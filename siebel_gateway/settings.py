@@ -5,10 +5,10 @@
                         OutputPauseBytes, OutputCloseBytes, ResumeGraceSeconds,
                         MaxDriversPerConnection, MaxDrivers, MaxServicesPerDriver
     [Broker]            Url, Url2, User, PasswordEnv, PasswordFile, CaCertificates, HeartbeatMs,
-                        PacingQueueSize
+                        PacingQueueSize, HeartbeatGraceMs
     [GenericConnector]  Queue, ClientDestination, Dialect, CommandExpirySeconds,
                         CommandTimeoutSeconds, HeartbeatSeconds, ClockSkewWarningSeconds,
-                        Mode, MissedHeartbeats, FailBack
+                        Mode, MissedHeartbeats, FailBack, SignInWindow, SignInQueueSeconds
     [Security]          SecurePasswordKeyFile, SecurePasswordKeyEnv
     [Locale]            Directory
     [Trace]             File, MaxBytes
@@ -37,10 +37,11 @@ _SECTIONS = {
                "OutputPauseBytes", "OutputCloseBytes", "ResumeGraceSeconds",
                "MaxDriversPerConnection", "MaxDrivers", "MaxServicesPerDriver"),
     "Broker": ("Url", "Url2", "User", "PasswordEnv", "PasswordFile", "CaCertificates",
-               "HeartbeatMs", "PacingQueueSize"),
+               "HeartbeatMs", "PacingQueueSize", "HeartbeatGraceMs"),
     "GenericConnector": ("Queue", "ClientDestination", "Dialect", "CommandExpirySeconds",
                          "CommandTimeoutSeconds", "HeartbeatSeconds",
-                         "ClockSkewWarningSeconds", "Mode", "MissedHeartbeats", "FailBack"),
+                         "ClockSkewWarningSeconds", "Mode", "MissedHeartbeats", "FailBack",
+                         "SignInWindow", "SignInQueueSeconds"),
     "Security": ("SecurePasswordKeyFile", "SecurePasswordKeyEnv"),
     "Locale": ("Directory",),
     "Trace": ("File", "MaxBytes"),
@@ -79,6 +80,8 @@ class GatewaySettings:
     broker_password_file: str = ""
     ca_certificates: str = ""
     broker_heartbeat_ms: int = 1000
+    #: The heart-beat interval offered to the broker (adapters/heartbeat.py).
+    broker_heartbeat_grace_ms: int = 10_000
     #: GC commands waiting in the gateway for the broker (adapters/pacing.py).
     pacing_queue_size: int = 100_000
     queue: str = "Connector1"
@@ -95,6 +98,9 @@ class GatewaySettings:
     dialect: str = ""
     command_expiry: float = 30.0
     command_timeout: float = 10.0
+    #: Sign-ins in flight at the GC; the rest wait, at most this long (adapters/admission.py).
+    sign_in_window: int = 100
+    sign_in_queue_seconds: float = 600.0
     heartbeat: float = 30.0
     clock_skew_warning: float = 2.0
     key_file: str = ""
@@ -184,11 +190,14 @@ _NUMBERS = {  # key -> (attribute, kind, minimum, maximum)
     ("Server", "MaxServicesPerDriver"): ("max_services_per_driver", int, 1, 10_000_000),
     ("Broker", "HeartbeatMs"): ("broker_heartbeat_ms", int, 0, 600_000),
     ("Broker", "PacingQueueSize"): ("pacing_queue_size", int, 1, 10_000_000),
+    ("Broker", "HeartbeatGraceMs"): ("broker_heartbeat_grace_ms", int, 0, 3_600_000),
     ("GenericConnector", "CommandExpirySeconds"): ("command_expiry", float, 0, 86_400),
     ("GenericConnector", "CommandTimeoutSeconds"): ("command_timeout", float, 0.1, 3_600),
     ("GenericConnector", "HeartbeatSeconds"): ("heartbeat", float, 1, 3_600),
     ("GenericConnector", "ClockSkewWarningSeconds"): ("clock_skew_warning", float, 0, 86_400),
     ("GenericConnector", "MissedHeartbeats"): ("missed_heartbeats", int, 1, 100),
+    ("GenericConnector", "SignInWindow"): ("sign_in_window", int, 1, 1_000_000),
+    ("GenericConnector", "SignInQueueSeconds"): ("sign_in_queue_seconds", float, 1, 86_400),
     ("Trace", "MaxBytes"): ("trace_max_bytes", int, 4096, 1 << 40),
 }
 _TEXTS = {

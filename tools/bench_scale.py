@@ -416,7 +416,10 @@ class Lab:
                        f'[GenericConnector]\nQueue = "{self.queue}"\n'
                        f'ClientDestination = "gw.{self.queue}"\n'
                        f'CommandTimeoutSeconds = "{self.args.command_timeout:g}"\n'
-                       f'[Security]\nSecurePasswordKeyFile = "{key}"\n')
+                       + (f'SignInWindow = "{self.args.sign_in_window}"\n'
+                          if self.args.sign_in_window else "") +
+                       f'[Security]\nSecurePasswordKeyFile = "{key}"\n'
+                       + (f'[Trace]\nFile = "{self.args.trace}"\n' if self.args.trace else ""))
         self.spawn("sim", ["simulate-gc", "--broker", f"stomp://{host}:{port}", "--queue",
                            self.queue, "--flavour", self.args.flavour, "--users", str(users),
                            "--des-key-file", str(key), "--ring-timeout", "120",
@@ -524,6 +527,7 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
     rss0, _ = lab.gateway_usage()  # before any service: the sessions count per agent
     await bench.connect()
     await bench.probe()
+    await asyncio.sleep(args.settle)  # RequestService's restart probes answered first
     _, gw_storm0 = lab.gateway_usage()
     sim_storm0, own_storm0 = lab.sim_cpu(), time.process_time()
     storm_s = await bench.storm()
@@ -584,7 +588,8 @@ def print_report(r: dict[str, Any]) -> None:
               f"{v['max_ms']:>9.2f}")
     for key in ("calls_placed", "calls_released", "holds", "transfers", "wrap_ups",
                 "events_lost", "refused", "rpc_errors", "rss_per_agent_kb", "cpu_s_per_call",
-                "gc_queue_depth", "storm_cpu_s", "cpu_share_steady"):
+                "gc_queue_depth", "storm_cpu_s", "cpu_share_steady", "link_drops",
+                "sign_ins_waited"):
         print(f"{key}: {r[key]}")
 
 
@@ -606,6 +611,13 @@ def main() -> int:
                     help="the gateway's CommandTimeoutSeconds (shipped default 10); a larger "
                          "one shows how long a storm takes when no login times out")
     ap.add_argument("--broker", metavar="HOST:PORT", help="join this ActiveMQ (STOMP)")
+    ap.add_argument("--sign-in-window", type=int, default=0, metavar="N",
+                    help="the gateway's SignInWindow (default: the shipped one)")
+    ap.add_argument("--trace", type=Path, metavar="FILE",
+                    help="the gateway writes its trace here (siebel-gateway trace show)")
+    ap.add_argument("--settle", type=float, default=0.0, metavar="S",
+                    help="seconds between requesting the services and the storm (each "
+                    "RequestService asks the GC whether its agent is still signed in)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--json", type=Path, metavar="FILE")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="keep logs and config here")
@@ -625,6 +637,9 @@ def main() -> int:
         report = asyncio.run(run(args, lab, port))
     finally:
         lab.stop()
+    logs = {name: (work / f"{name}.log").read_text(errors="replace") for name in ("gw", "sim")}
+    report["link_drops"] = {name: log.count("broker link down") for name, log in logs.items()}
+    report["sign_ins_waited"] = "sign-ins wait for the GC" in logs["gw"]
     print_report(report)
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")

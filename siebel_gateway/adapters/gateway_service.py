@@ -24,12 +24,14 @@ from ..core.broker_messages import BrokerMessage
 from ..core.effects import CancelTimer, Effect, Key, Log, Publish, StartTimer, ToScs
 from ..core.gateway import GatewayCore
 from ..core.scs_messages import InvokeCommand
-from ..core.scs_wire import Request, WireError, encode
+from ..core.scs_wire import Request, WireError
 from ..logtext import RateLimit, emit_log
 from ..ports import Clock
+from .admission import SignInAdmission
 from .link import BrokerLink, LinkStatus
 from .pacing import Pacer
 from .scs_server import ScsLimits, ScsProtocol, ScsServerFactory
+from .wire_json import encode
 
 __all__ = ["GatewayService", "NoTrace", "ScsLimits", "ScsProtocol", "ScsServerFactory",
            "TraceTap", "send_now"]
@@ -84,8 +86,14 @@ class NoTrace:
 class GatewayService:
     def __init__(self, core: GatewayCore, link: BrokerLink, clock: Clock, *,
                  wall: Callable[[], float] = time.time, max_line: int = 1 << 20,
-                 tap: TraceTap | None = None, pacer: Pacer | None = None) -> None:
+                 tap: TraceTap | None = None, pacer: Pacer | None = None,
+                 admission: SignInAdmission | None = None) -> None:
         self.core, self.link, self.clock, self.wall = core, link, clock, wall
+        #: Sign-ins beyond the GC's window wait here (adapters/admission.py).
+        self.admission = admission
+        if admission is not None:
+            admission.refuse = self._publish_failed
+            admission.run = self._carry_out
         #: GC commands go through the pacing queue when there is one (adapters/pacing.py).
         self.pacer = pacer
         self.max_line = max_line
@@ -183,11 +191,17 @@ class GatewayService:
     # -- effects -----------------------------------------------------------------------------
 
     def execute(self, effects: list[Effect], now: float) -> None:
-        self.tap.effects(effects, now)
+        self.tap.effects(effects, now)  # the trace keeps the core's own effects
         self._perform(effects, now)
 
     def _perform(self, effects: list[Effect], now: float) -> None:
-        """Carry out ``effects`` (the tap has been told them)."""
+        """Carry out ``effects`` (the tap has been told them): sign-in commands past the
+        admission window wait (adapters/admission.py), the rest go now."""
+        if self.admission is not None:
+            effects = self.admission.filter(effects)
+        self._carry_out(effects)
+
+    def _carry_out(self, effects: list[Effect]) -> None:
         written: list[Any] = []
         for e in effects:
             if isinstance(e, ToScs):

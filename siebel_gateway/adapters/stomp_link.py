@@ -22,7 +22,9 @@ Facts that shape it (reference/activemq.md):
   a keepalive only after a whole interval in which it wrote nothing, so after a message
   its silence reaches 2x the interval (measured: 1.99 s at 1 s, 0.40 s at 200 ms);
   stomp.py's default grace of 1.5x dropped an idle link every ~30 s, so the grace here
-  is 3x (``HEARTBEAT_RECEIVE_SCALE``).
+  is 3x (``HEARTBEAT_RECEIVE_SCALE``).  The other way, the gateway offers the broker a
+  10 s interval and still beats every second, so a busy process keeps its link
+  (``adapters/heartbeat.py``).
 * stomp.py says why a connection failed or dropped only in its own Python log (TLS
   errors, resets, heartbeat timeouts) and raises a bare ``ConnectFailedException``.  Its
   warnings are kept per thread (``stomp_support.StompPyLog``) so the thread that reports the failure
@@ -49,6 +51,7 @@ from twisted.logger import Logger
 
 from ..core.broker_messages import BrokerMessage
 from ..ports import Clock, DelayedCall, ThreadHandoff
+from .heartbeat import DEFAULT_GRACE_MS, Connection12, beat_every, offer
 from .link import BrokerEndpoint, LinkDownError, LinkStatus, MessageHandler, StatusHandler
 from .reconnect import Backoff, Outage, Probe, UnreachableError, tcp_probe
 from .stomp_support import Batches as _Batches
@@ -128,7 +131,8 @@ class StompLink:
                  heartbeats: tuple[int, int] = (1000, 1000), backoff: Backoff | None = None,
                  ca_certs: str | None = None,
                  connection_factory: ConnectionFactory | None = None,
-                 probe: Probe = tcp_probe) -> None:
+                 probe: Probe = tcp_probe,
+                 heartbeat_grace_ms: int = DEFAULT_GRACE_MS) -> None:
         if not endpoints or any(e.scheme == "memory" for e in endpoints):
             raise ValueError("StompLink needs stomp:// or stomp+ssl:// endpoints")
         self.endpoints = tuple(endpoints)
@@ -137,6 +141,7 @@ class StompLink:
         self._user = user
         self._password = password
         self._heartbeats = heartbeats
+        self._grace_ms = heartbeat_grace_ms  # offered to the broker (adapters/heartbeat.py)
         self._backoff = backoff or Backoff()
         self._probe = probe
         #: After a loss or a failed attempt the next one probes the port first.
@@ -144,7 +149,7 @@ class StompLink:
         self._probes = 0
         self._outage: Outage | None = None
         self._ca_certs = ca_certs
-        self._factory = connection_factory or stomp.Connection12
+        self._factory = connection_factory or Connection12
         _StompPyLog.install()
         self._subs: list[tuple[str, MessageHandler]] = []
         self._status: list[StatusHandler] = []
@@ -269,7 +274,8 @@ class StompLink:
             if why:
                 raise UnreachableError(f"no answer on {why}")
         hosts = [(e.host, e.port) for e in self.endpoints]
-        conn = self._factory(hosts, heartbeats=self._heartbeats, auto_content_length=False,
+        conn = self._factory(hosts, heartbeats=offer(self._heartbeats, self._grace_ms),
+                             auto_content_length=False,
                              heart_beat_receive_scale=HEARTBEAT_RECEIVE_SCALE,
                              reconnect_attempts_max=1, reconnect_sleep_initial=0.1)
         if any(e.tls for e in self.endpoints):
@@ -288,6 +294,7 @@ class StompLink:
                    else _StompPyLog.take() or str(exc) or type(exc).__name__)
             raise ConnectionError(why) from exc
         _no_delay(conn)
+        beat_every(conn, self._heartbeats[0])
         for i, (destination, _handler) in enumerate(self._subs):
             conn.subscribe(destination, id=str(i), ack="auto")
         self._conn = conn

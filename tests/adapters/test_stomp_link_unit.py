@@ -130,7 +130,7 @@ def test_failed_connects_back_off_then_subscribe_everything() -> None:
     conn = FakeConnection.instances[-1]
     assert conn.hosts == [("a", 1), ("b", 2)] and conn.login == ("gw", "pw")
     assert conn.subscribed == ["/topic/events"]
-    assert conn.kw["auto_content_length"] is False and conn.kw["heartbeats"] == (1000, 1000)
+    assert conn.kw["auto_content_length"] is False and conn.kw["heartbeats"] == (10_000, 1000)
     link.stop()
 
 

@@ -64,7 +64,8 @@ class Processes:
                            self.queue, "--flavour", "ucce", "--users", str(users),
                            "--des-key-file", str(self.work / "des.key")])
 
-    def gateway(self, name: str, destination: str) -> int:
+    def gateway(self, name: str, destination: str, connector: str = "") -> int:
+        """``connector``: more ``[GenericConnector]`` lines for this gateway."""
         host, port = self.stomp
         listen = free_port()
         cfg = self.work / f"{name}.def"
@@ -72,7 +73,7 @@ class Processes:
         cfg.write_text(f'[Server]\nListen = "127.0.0.1:{listen}"\n'
                        f'[Broker]\nUrl = "stomp://{host}:{port}"\n'
                        f'[GenericConnector]\nQueue = "{self.queue}"\n'
-                       f'ClientDestination = "{destination}"\n'
+                       f'ClientDestination = "{destination}"\n{connector}'
                        f'[Security]\nSecurePasswordKeyFile = "{self.work / "des.key"}"\n'
                        '[Monitor]\nListen = ""\n')
         gw = self.spawn(name, ["serve", "--config", str(cfg), "--def",
