@@ -7,8 +7,8 @@ concern the phase), decided here and nowhere else.
 
 ``input`` is a device command name (``"LogIn"``, ``"HoldCall"``...; the InvokeCommand
 ``name``) or an ``Input`` member for everything else.  Handlers live in ``commands.py``,
-``events.py``, ``lifecycle.py``, ``resync.py`` and ``failover.py``; each is a pure function
-``handler(state, *input, env) -> Outcome`` (``step.py``): it reads the frozen
+``events.py``, ``lifecycle.py``, ``resync.py``, ``failover.py`` and ``recover.py``; each is
+a pure function ``handler(state, *input, env) -> Outcome`` (``step.py``): it reads the frozen
 ``SessionState`` and returns the new one with the effects, and changes nothing else.
 ``_run`` runs the rule and ``_apply`` -- the only place an outcome reaches a session --
 checks the outcome's phase against the row, then stores the state and queues the effects

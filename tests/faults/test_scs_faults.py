@@ -369,7 +369,9 @@ def test_gateway_killed_and_a_new_gateway(broker_stomp: tuple[str, int],
                          connectString="", params=[["Driver:Flavour", "UCCE"]])
         c.call("RequestService", driver=created["driver"], connectString="",
                params=[["Service:Extension", "2009"]])  # (no agent: to see the GC come)
-        c.wait_event("EventLinkConnected")
+        toolbar = c.wait_callback("CacheCommandInformation")
+        if all(status & 2 for status in toolbar["statuses"]):  # all disabled: GC not yet
+            c.wait_event("EventLinkConnected")
         svc = c.call("RequestService", driver=created["driver"], connectString="",
                      params=[["Service:AgentId", "1001"], ["Service:Extension", "2001"]])
         b = AgentClient(c, svc["service"], "1001")
