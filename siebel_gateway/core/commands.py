@@ -23,8 +23,8 @@ from .step import Outcome, Step
 from .wrap_up import check_leaving_wrap_up
 
 __all__ = ["Cmd", "answer", "blind_transfer", "complete", "consult", "dtmf", "hold",
-           "log_in", "log_out", "make_call", "not_ready", "params", "ready", "release",
-           "retrieve", "switch", "work_ready", "wrap_up_reason"]
+           "log_in", "log_out", "login_values", "make_call", "not_ready", "params", "ready",
+           "release", "retrieve", "switch", "work_ready", "wrap_up_reason"]
 
 Params = Mapping[str, str]
 
@@ -113,9 +113,8 @@ def _one(s: Step, c: Cmd, gc: str, values: Mapping[str, str]) -> Outcome:
 
 # -- agent ----------------------------------------------------------------------------------
 
-def log_in(st: SessionState, c: Cmd, env: Env) -> Outcome:
-    s = Step(st, env)
-    cmd, name, _, p, now = c
+def login_values(s: Step, name: str, p: Params) -> tuple[str, str, Secret]:
+    """A LogIn's agent id, extension and password (kept as a ``Secret``), checked."""
     agent = p.get("agentid", "") or s.env.service_params.get("agentid", "")
     ext = p.get("extension", "") or s.env.service_params.get("extension", "")
     pin = p.get("agentpin", "") or p.get("password", "")
@@ -132,11 +131,24 @@ def log_in(st: SessionState, c: Cmd, env: Env) -> Outcome:
     except ValueError:
         if not s.env.driver.use_secure_password:  # encrypted text never holds a delimiter
             raise Refused(ScError.ERROR, "error.bad_value", Param="AgentPin") from None
+    env = s.env
+    return agent, ext, Secret(env.encrypt(pin) if env.driver.use_secure_password else pin)
+
+
+def log_in(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    s = Step(st, env)
+    cmd, name, _, p, now = c
+    agent, ext, credential = login_values(s, name, p)
+    if st.recovering and agent == st.agent_id:
+        # a restarted gateway is asking the GC for this agent (core/recover.py): the
+        # LogIn waits for the answer (taken over, or signed in then: recover.settle)
+        s = s.set(extension=ext, login_cmd=cmd, credential=credential)
+        return s.log("info", "LogIn for agent {agent} waits for the GC's answer about its "
+                     "session").done()
     if not env.agent_free(agent):
         raise Refused(ScError.ERROR, "error.agent_in_use", AgentId=agent)
-    s = s.claim(agent).set(
-        agent_id=agent, extension=ext, full_name="", login_cmd=cmd, resyncing=False,
-        credential=Secret(env.encrypt(pin) if env.driver.use_secure_password else pin))
+    s = s.claim(agent).set(agent_id=agent, extension=ext, full_name="", login_cmd=cmd,
+                           resyncing=False, credential=credential)
     hello = s.encode("Hello", {}, now, name)
     s = s.cb(ShowStatusText(env.handle, text=s.t("status.logging_in", AgentId=agent,
                                                   Extension=ext)))

@@ -18,7 +18,7 @@ from ..gc.codec import GcEvent
 from ..gc.states import AgentState, CallState
 from .calls import Call, Change, ChangeKind
 from .effects import CancelTimer
-from .recover import RECOVER, ask_calls, forget
+from .recover import RECOVER, ask_calls, settle
 from .resync import PROBE, abandon, probe_calls
 from .scs_messages import (
     HandleError,
@@ -100,7 +100,7 @@ def on_error(st: SessionState, e: GcEvent, now: float, env: Env) -> Outcome:
     if p is not None and p.cmd_track_id.startswith(RECOVER):  # not signed in at the GC
         s = s.drop(p).cancel(p)
         if st.phase is Phase.LOGGED_OUT:
-            s = forget(s)
+            s = settle(s, now)
         return s.done()
     if p is not None and p.cmd_track_id.startswith(PROBE):  # the GC no longer has the call
         s = s.drop(p).cancel(p)
@@ -182,7 +182,7 @@ def on_state(st: SessionState, e: GcEvent, now: float, env: Env) -> Outcome:
 def _recovered(s: Step, before: tuple[AgentState, AgentState, str], now: float) -> Step:
     """The GC's answer to a restarted gateway's GetState (core/recover.py)."""
     if s.st.state == AgentState.LOGOUT:
-        return forget(s).set(state=before[0])
+        return settle(s.set(state=before[0]), now)
     s = s.set(recovering=False)
     s = s.log("info", "agent {agent} is signed in at the GC: its state is taken over",
               agent=s.st.agent_id)

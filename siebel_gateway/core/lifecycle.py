@@ -29,7 +29,7 @@ def command_timeout(st: SessionState, key: Key, now: float, env: Env) -> Outcome
     s = Step(st, env).drop(p)
     s = s.log("warn", "GC did not answer {gc_command} within {seconds} s",
               gc_command=p.gc_command, seconds=env.command_timeout)
-    quiet = _quiet(s, p)
+    quiet = _quiet(s, p, now)
     if quiet is not None:
         return quiet.done()
     if p.gc_command == "Login" and s.st.resyncing:
@@ -38,16 +38,17 @@ def command_timeout(st: SessionState, key: Key, now: float, env: Env) -> Outcome
                            Seconds=f"{env.command_timeout:g}")).done()
 
 
-def _quiet(s: Step, p: Pending) -> Step | None:
+def _quiet(s: Step, p: Pending, now: float | None = None) -> Step | None:
     """A GC question of the gateway's own (resync or restart probe) that got no answer:
-    nothing for the agent to read; a call asked about stays, a restart probe gives up.
+    nothing for the agent to read; a call asked about stays, a restart probe gives up (a
+    LogIn waiting for it goes on at ``now``, or is refused with None: ``recover.settle``).
     None: not such a question."""
     if p.cmd_track_id.startswith(resync.PROBE):
         return s.cancel(p)
     if p.cmd_track_id.startswith(recover.RECOVER):
         s = s.cancel(p)
         if s.st.phase is Phase.LOGGED_OUT:
-            s = recover.forget(s)
+            s = recover.settle(s, now)
         return s.set(recovering=False)
     return None
 

@@ -7,8 +7,8 @@ concern the phase), decided here and nowhere else.
 
 ``input`` is a device command name (``"LogIn"``, ``"HoldCall"``...; the InvokeCommand
 ``name``) or an ``Input`` member for everything else.  Handlers live in ``commands.py``,
-``events.py``, ``lifecycle.py``, ``resync.py`` and ``failover.py``; each is a pure function
-``handler(state, *input, env) -> Outcome`` (``step.py``): it reads the frozen
+``events.py``, ``lifecycle.py``, ``resync.py``, ``failover.py`` and ``recover.py``; each is
+a pure function ``handler(state, *input, env) -> Outcome`` (``step.py``): it reads the frozen
 ``SessionState`` and returns the new one with the effects, and changes nothing else.
 ``_run`` runs the rule and ``_apply`` -- the only place an outcome reaches a session --
 checks the outcome's phase against the row, then stores the state and queues the effects
@@ -93,7 +93,8 @@ STAY_OR_OUT = (OUT,)
 #: (phases, input, handler, phases it may lead to); read as the table of the module text.
 _ROWS: tuple[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]], ...] = (
     # -- device commands ------------------------------------------------------------------
-    ((OUT,), "LogIn", c.log_in, (AWAIT,)),
+    ((OUT,), "LogIn", c.log_in, (AWAIT, OUT)),
+    ((IN,), "LogIn", recover.log_in_taken_over, (IN,)),
     ((IN,), "LogOut", c.log_out, (IN,)),
     ((IN,), "ChangeReadyState", c.ready, (IN,)),
     ((IN,), "ChangeNotReadyState", c.not_ready, (IN,)),
@@ -114,11 +115,12 @@ _ROWS: tuple[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]], 
     ((IN,), "SetCurrentWorkItem", c.switch, (IN,)),
     # -- GC events for this agent (already matched to the command they answer) -------------
     ((AWAIT,), Input.SERVICE, ev.on_service, (LOGGING, OUT)),
-    ((OUT,), Input.STATE, ev.on_state, (OUT, IN)),
+    ((OUT,), Input.STATE, ev.on_state, (OUT, IN, AWAIT)),
     ((AWAIT,), Input.STATE, ev.on_state, (AWAIT, OUT)),
     ((LOGGING,), Input.STATE, ev.on_state, (LOGGING, IN, OUT)),
     ((IN,), Input.STATE, ev.on_state, (IN, OUT)),
-    ((OUT, IN), Input.ERROR, ev.on_error, STAY),
+    ((OUT,), Input.ERROR, ev.on_error, (OUT, AWAIT)),
+    ((IN,), Input.ERROR, ev.on_error, STAY),
     ((AWAIT, LOGGING), Input.ERROR, ev.on_error, STAY_OR_OUT),
     (ALL, Input.AGENT_INFO, ev.on_agent_info, STAY),
     (ALL, Input.REASON_CODES, ev.on_reason_codes, STAY),
@@ -128,7 +130,8 @@ _ROWS: tuple[tuple[tuple[Phase, ...], str | Input, Handler, tuple[Phase, ...]], 
     ((AWAIT, LOGGING), Input.LINK_LOST, lc.link_lost, STAY_OR_OUT),
     ((OUT, AWAIT, LOGGING), Input.LINK_BACK, lc.link_back, STAY),
     ((IN,), Input.LINK_BACK, lc.link_back_resync, (IN,)),
-    ((OUT, IN), Input.COMMAND_TIMEOUT, lc.command_timeout, STAY),
+    ((OUT,), Input.COMMAND_TIMEOUT, lc.command_timeout, (OUT, AWAIT)),
+    ((IN,), Input.COMMAND_TIMEOUT, lc.command_timeout, STAY),
     ((AWAIT, LOGGING), Input.COMMAND_TIMEOUT, lc.command_timeout, STAY_OR_OUT),
     ((OUT, IN), Input.PUBLISH_FAILED, lc.publish_failed, STAY),
     ((AWAIT, LOGGING), Input.PUBLISH_FAILED, lc.publish_failed, STAY_OR_OUT),
@@ -199,10 +202,7 @@ def _refusal(s: AgentSession, name: str) -> Refused | None:
         return Refused(ScError.CMD_NOT_SUPPORTED, "error.not_on_flavour", Flavour="UCCX")
     if (s.phase, name) in TRANSITIONS:
         return None
-    if name == "LogIn":
-        return Refused(ScError.ERROR, "error.already_logged_in" if s.phase is IN
-                       else "error.logging_in", AgentId=s.agent_id)
-    if s.phase in (AWAIT, LOGGING):
+    if s.phase in (AWAIT, LOGGING):  # (LogIn while signed in: recover.log_in_taken_over)
         return Refused(ScError.ERROR, "error.logging_in")
     return Refused(ScError.ERROR, "error.not_logged_in")
 
@@ -214,7 +214,8 @@ def invoke(s: AgentSession, cmd_track_id: str, name: str, string_param: str,  # 
         refused = _refusal(s, name)
         if refused is not None:
             raise refused
-        if s.st.resyncing and s.phase is Phase.LOGGED_IN:  # run when the resync answers
+        if s.st.resyncing and s.phase is Phase.LOGGED_IN and name != "LogIn":
+            # run when the resync answers (a LogIn is refused now: machine row)
             _apply(s, resync.hold(s.st, cmd_track_id, name, string_param, tuple(params), now,
                                 s.env))
             return 0, ""

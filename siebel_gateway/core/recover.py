@@ -12,16 +12,36 @@ agent's calls are asked for at once (``ask_calls``: ``GetDialogState`` without a
 our dialect's "every live dialog of the agent"); each ``DialogStatus`` makes its call a
 work item with the dialog id as tracking id and the GC's ``StartTime`` as start time.  A
 GC that refuses or ignores that question leaves the calls to appear when it next reports
-them.  No password is known after a restart: the agent keeps its GC session, and a LogIn
-from Siebel signs it in anew.
+them.
+
+No password is known after a restart: the agent keeps its GC session.  Siebel's LogIn
+(AutoLogin) for the SAME agent is answered 0 whichever comes first, and the agent sees the
+same either way (one EventAgentLogin, the GC's state and reason):
+
+* after the answer (LOGGED_IN, taken over: no password yet), ``log_in_taken_over`` keeps
+  the LogIn's password (a ``Secret``) so a later resync or GC switch-over can sign the
+  agent in again, and sends nothing to the GC (it already sends this gateway the agent's
+  events since ``Connect``; a Login now could only change what the agent sees);
+* before it (``commands.log_in`` while ``recovering``), the LogIn waits, answered 0, with
+  its password kept; the GC's answer then settles it (``settle``): a signed-in agent is
+  taken over as above, one not signed in (LOGOUT, an Error, no answer) is signed in by
+  that LogIn as usual (Hello, Connect, Login; a failure is a HandleError for it), and a
+  GC that became unavailable meanwhile refuses it (HandleError, code 6's text).
+
+A LogIn for another agent id, or on a service signed in by its own LogIn, is refused as
+before ("already logged in").
 """
 
 from __future__ import annotations
 
-from .state import Refused
-from .step import Step
+from .commands import Cmd, login_values
+from .scs_messages import HandleError, ShowStatusText
+from .scs_wire import ScError
+from .state import Env, Phase, Refused, SessionState
+from .step import Outcome, Step
 
-__all__ = ["RECOVER", "ask_calls", "forget", "probe"]
+__all__ = ["RECOVER", "ask_calls", "forget", "log_in_taken_over", "probe", "settle",
+           "waiting_login"]
 
 #: ``cmdTrackId`` of the GC commands that ask for a restarted gateway's agent.
 RECOVER = "recover:"
@@ -46,6 +66,47 @@ def probe(s: Step, now: float) -> Step:
 def forget(s: Step) -> Step:
     """Not signed in at the GC (or no answer): the service stays signed out."""
     return s.release_agent().set(recovering=False, agent_id="")
+
+
+def waiting_login(st: SessionState) -> bool:
+    """A LogIn arrived while the probe was unanswered (``commands.log_in``)."""
+    return st.recovering and st.phase is Phase.LOGGED_OUT and st.credential is not None
+
+
+def settle(s: Step, now: float | None) -> Step:
+    """The probe found no signed-in agent (LOGOUT, Error, no answer; ``now`` None: the
+    GC is gone or the probe was not sent): a waiting LogIn signs the agent in now, or is
+    refused when that cannot be sent; without one, ``forget``."""
+    if not waiting_login(s.st):
+        return forget(s)
+    st, env = s.st, s.env
+    s = s.set(recovering=False)
+    try:
+        if now is None or not env.gc_available:
+            raise Refused(ScError.NETWORK_ERROR, "error.network")
+        hello = s.encode("Hello", {}, now, "LogIn")
+    except Refused as exc:
+        s = s.cb(HandleError(env.handle, cmd_track_id=st.login_cmd,
+                             error=s.t(exc.key, **{"Command": "LogIn", **exc.values})))
+        return forget(s.set(credential=None))
+    s = s.cb(ShowStatusText(env.handle, text=s.t("status.logging_in", AgentId=st.agent_id,
+                                                  Extension=st.extension)))
+    return s.send([("Hello", hello)], st.login_cmd, "LogIn").enter(Phase.AWAIT_SERVICE)
+
+
+def log_in_taken_over(st: SessionState, c: Cmd, env: Env) -> Outcome:
+    """LogIn while signed in: answered 0 for the agent this service took over (no
+    password known yet), which keeps the password and sends nothing to the GC; refused
+    otherwise, as for any signed-in service."""
+    s = Step(st, env)
+    refused = Refused(ScError.ERROR, "error.already_logged_in", AgentId=st.agent_id)
+    agent = c.p.get("agentid", "") or env.service_params.get("agentid", "")
+    if st.credential is not None or agent != st.agent_id:  # signed in by its own LogIn
+        raise refused
+    _, _, credential = login_values(s, c.name, c.p)
+    s = s.set(credential=credential, login_cmd=c.cmd)
+    return s.log("info", "LogIn for agent {agent}, taken over from the GC: answered, its "
+                 "password kept for a later sign-in").done()
 
 
 def ask_calls(s: Step, now: float) -> Step:

@@ -97,6 +97,22 @@ def _sessions() -> list[tuple[str, CoreDriver, AgentSession]]:
 
     d = CoreDriver()
     d.available()
+    driver, _ = d.request("CreateISCDriverInstance", mediaType="Voice", language="ENU",
+                          params=[["Flavour", "UCCE"]])
+    answer, _ = d.request("RequestService", driver=driver["result"]["driver"],
+                          params=[["AgentId", "1005"], ["Extension", "2005"]])
+    svc = answer["result"]["service"]  # a restarted gateway's probe (core/recover.py) ...
+    d.request("InvokeCommand", service=svc, cmdTrackId="l", name="LogIn",
+              params=[["AgentPin", "pin"]])
+    out.append(("signed out, LogIn waiting for the probe", d, d.core.services[svc]))
+    answer, _ = d.request("RequestService", driver=driver["result"]["driver"],
+                          params=[["AgentId", "1006"], ["Extension", "2006"]])
+    svc = answer["result"]["service"]
+    d.gc("State", "1006", State="READY", ReasonCode=-1)
+    out.append(("taken over from the GC, no password", d, d.core.services[svc]))
+
+    d = CoreDriver()
+    d.available()
     svc = d.logged_in("1004", "2004")
     d.gc("NewInboundCall", "1004", DialogId="d3", ANI="5553")
     d.link(False)

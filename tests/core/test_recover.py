@@ -71,3 +71,95 @@ def test_no_answer_or_an_error_shows_the_agent_nothing() -> None:
     assert "HandleError" not in names(effects)
     assert "EventError" not in names(effects)
     assert d.core.snapshot().sessions[0].agent_id == ""
+
+
+def _log_in(d: CoreDriver, svc: str, agent: str = "1001", track: str = "l1",
+            pin: str = "s3cret") -> tuple[dict[str, object], list[str]]:
+    answer, effects = d.request("InvokeCommand", service=svc, cmdTrackId=track, name="LogIn",
+                                params=[["AgentId", agent], ["AgentPin", pin],
+                                        ["Extension", "2001"]])
+    return answer["result"], names(effects)
+
+
+def _taken_over(login_first: bool) -> tuple[CoreDriver, str, list[str], dict[str, object],
+                                            list[str]]:
+    """RequestService, then Siebel's AutoLogin LogIn and the GC's answer to the probe, in
+    either order: the callbacks after RequestService, the GC commands, the LogIn's answer."""
+    d = CoreDriver()
+    svc, _ = _request_service(d)
+    start = len(d.log)
+    if login_first:
+        answer, _ = _log_in(d, svc)
+    d.gc("State", "1001", State="NOT_READY", ReasonCode=1, ReasonLabel="Break")
+    if not login_first:
+        answer, _ = _log_in(d, svc)
+    return d, svc, names(d.log[start:]), answer, published(d.log[start:])
+
+
+def test_autologin_after_a_restart_is_answered_alike_whichever_comes_first() -> None:
+    (d1, _, seen1, answer1, sent1), (d2, _, seen2, answer2, sent2) = \
+        _taken_over(True), _taken_over(False)
+    assert answer1 == answer2 == {"code": 0}
+    assert seen1 == seen2 and sent1 == sent2
+    assert seen1.count("EventAgentLogin") == 1 and "HandleError" not in seen1
+    assert "EventAgentLogout" not in seen1
+    for d in (d1, d2):
+        [view] = d.core.snapshot().sessions
+        assert (view.phase, view.agent_id, view.state, view.reason_code) == \
+            (Phase.LOGGED_IN, "1001", "NOT_READY", "1")
+        assert not any("s3cret" in repr(e) for e in d.log)
+    # nothing signed the agent in again (or out) at the GC
+    assert not any(t.startswith(("Login", "Logout", "Hello")) for t in sent1)
+
+
+def test_the_taken_over_agents_password_signs_it_in_again_after_an_outage() -> None:
+    d, svc, _, _, _ = _taken_over(False)
+    d.link(False)
+    effects = d.available()
+    assert "Login#1001" in published(effects)  # the resync could sign in: password kept
+    assert "EventAgentLogout" not in names(effects)
+    # and now the service has a password of its own: another LogIn is refused as before
+    answer, _ = _log_in(d, svc, track="l2")
+    assert answer == {"code": 1, "error": "Agent 1001 is already logged in"}
+
+
+def test_a_login_for_another_agent_or_a_second_login_is_refused_as_before() -> None:
+    d, svc, _, _, _ = _taken_over(True)
+    for agent in ("1001", "1002"):  # a second LogIn; another agent id
+        answer, _ = _log_in(d, svc, agent=agent, track="l2")
+        assert answer == {"code": 1, "error": "Agent 1001 is already logged in"}
+    d = CoreDriver()
+    svc, _ = _request_service(d)
+    d.gc("State", "1001", State="READY", ReasonCode=-1)
+    answer, _ = _log_in(d, svc, agent="1002")
+    assert answer == {"code": 1, "error": "Agent 1001 is already logged in"}
+    d = CoreDriver()
+    d.available()
+    svc = d.logged_in()  # signed in by its own LogIn
+    answer, _ = _log_in(d, svc, track="l2")
+    assert answer == {"code": 1, "error": "Agent 1001 is already logged in"}
+
+
+def test_a_login_before_the_answer_signs_in_as_usual_when_the_agent_was_signed_out() -> None:
+    d = CoreDriver()
+    svc, _ = _request_service(d)
+    answer, seen = _log_in(d, svc)
+    assert answer == {"code": 0} and "ShowStatusText" not in seen  # waits for the answer
+    effects = d.gc("State", "1001", State="LOGOUT", ReasonCode=-1)
+    assert any(t.startswith("Hello") for t in published(effects))
+    assert "EventAgentLogout" not in names(effects)
+    d.gc("IN_SERVICE", DIALECT.system_agent, Reason="up")
+    assert names(d.gc("State", "1001", State="NOT_READY", ReasonCode=-1))[0] == "EventAgentLogin"
+    # the GC that never answers the probe: the waiting LogIn goes on when its timer fires
+    d = CoreDriver()
+    svc, _ = _request_service(d)
+    _log_in(d, svc)
+    [key] = [k for k in timers(d.log) if k.kind == "cmd"]
+    assert any(t.startswith("Hello") for t in published(d.fire(key)))
+    # the GC gone meanwhile: the waiting LogIn is refused with code 6's text
+    d = CoreDriver()
+    svc, _ = _request_service(d)
+    _log_in(d, svc)
+    errors = [c["params"] for c in callbacks(d.link(False)) if c["method"] == "HandleError"]
+    assert [e["cmdTrackId"] for e in errors] == ["l1"]
+    assert d.core.snapshot().sessions[0].agent_id == ""

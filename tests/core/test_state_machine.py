@@ -1,7 +1,8 @@
 """Random walks through the agent state machine: Hypothesis picks inputs of every kind
 (device commands in any phase, work-item requests, GC agent/call/system events, link
 changes, timer expiries, releases, SCS connections dropped and drivers resumed on a new
-one or released past the grace) and after each one checks what a user would notice:
+one or released past the grace, a restarted gateway's AutoLogin before or after the GC's
+answer to its probe) and after each one checks what a user would notice:
 
 * every SCS request gets exactly one answer, and nothing else carries a request id;
 * the toolbar Siebel was last sent matches the agent's situation (LogIn only when signed
@@ -250,6 +251,23 @@ class CoreWalk(RuleBasedStateMachine):
                      params=[["AgentPin", "pin"]])
         self.observe(self.d.gc("IN_SERVICE", DIALECT.system_agent, Reason="test"))
         self.observe(self.d.gc("State", self.agent_of[svc], State=state, ReasonCode=-1))
+
+    @precondition(lambda self: self.live())
+    @rule(data=st.data(), login_first=st.booleans(),
+          state=st.sampled_from(("NOT_READY", "READY", "LOGOUT")))
+    def restart_autologin(self, data: st.DataObject, login_first: bool, state: str) -> None:
+        """After a gateway restart: Siebel's AutoLogin LogIn and the GC's answer to the
+        RequestService probe (core/recover.py), in either order."""
+        svc = data.draw(st.sampled_from(self.live()))
+        def log_in() -> None:
+            self.request("InvokeCommand", service=svc, cmdTrackId="auto", name="LogIn",
+                         params=[["AgentPin", "pin"]])
+
+        def answer() -> None:
+            self.observe(self.d.gc("State", self.agent_of[svc], State=state, ReasonCode=-1))
+
+        for step in (log_in, answer) if login_first else (answer, log_in):
+            step()
 
     @precondition(lambda self: self.timers)
     @rule(data=st.data())

@@ -350,10 +350,41 @@ def test_gateway_killed_and_a_new_gateway(broker_stomp: tuple[str, int],
         assert last_state(c.history) == before == ("NOT_READY", "1")
         assert "EventAgentLogout" not in c.history_names()
         b = AgentClient(c, svc["service"], "1001")
+        # Siebel's AutoLogin LogIn after the GC's answer: answered 0, nothing changes
         assert b.invoke("LogIn", AgentId="1001", AgentPin="secret1001",
-                        Extension="2001")["code"] != 0  # signed in already: refused, kept
+                        Extension="2001") == {"code": 0}
         assert b.invoke("ChangeReadyState") == {"code": 0}
         c.wait_event("EventAgentReady")
+        assert c.history_names().count("EventAgentLogin") == 1
+        assert "HandleError" not in c.history_names()
+        c.close()
+        # Again, with the LogIn sent right after RequestService (before the GC's answer,
+        # most likely): the same outcome, the agent shown Ready as the GC has it.
+        procs[1].send_signal(signal.SIGKILL)
+        procs[1].wait(timeout=20)
+        procs.append(serve(tmp_path / "gateway.def", tmp_path / "gw3.log",
+                           the_lab.gateway_port))
+        c = ScsSocketClient("127.0.0.1", the_lab.gateway_port, timeout=20)
+        created = c.call("CreateISCDriverInstance", mediaType="Voice", language="ENU",
+                         connectString="", params=[["Driver:Flavour", "UCCE"]])
+        c.call("RequestService", driver=created["driver"], connectString="",
+               params=[["Service:Extension", "2009"]])  # (no agent: to see the GC come)
+        toolbar = c.wait_callback("CacheCommandInformation")
+        if all(status & 2 for status in toolbar["statuses"]):  # all disabled: GC not yet
+            c.wait_event("EventLinkConnected")
+        svc = c.call("RequestService", driver=created["driver"], connectString="",
+                     params=[["Service:AgentId", "1001"], ["Service:Extension", "2001"]])
+        b = AgentClient(c, svc["service"], "1001")
+        assert b.invoke("LogIn", AgentId="1001", AgentPin="secret1001",
+                        Extension="2001") == {"code": 0}
+        c.wait_event("EventAgentLogin")
+        c.wait_event("EventAgentReady")
+        assert last_state(c.history) == ("READY", "")
+        assert b.invoke("ChangeNotReadyState", ReasonCode="1") == {"code": 0}
+        c.wait_event("EventAgentNotReady", ReasonCode="1")
+        names = c.history_names()
+        assert names.count("EventAgentLogin") == 1 and "HandleError" not in names
+        assert "EventAgentLogout" not in names
         c.close()
     record("gateway-restart", new_gateway_listening_s=round(started_s, 2),
            request_service_to_state_ms=round(state_ms, 1),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .lab import Desk, Processes, extension, wait_gc
+from .lab import Desk, Processes, wait_gc
 
 pytestmark = pytest.mark.broker
 FIRST = ["200101", "200102", "200103"]
@@ -37,6 +37,13 @@ async def ready(desk: Desk, agent: str) -> None:
     await desk.until(lambda: "EventAgentReady" in desk.events(agent), 30, f"{agent} Ready")
 
 
+def login_state(desk: Desk, agent: str) -> str:
+    """The AgentState the agent's (only) EventAgentLogin showed."""
+    [fields] = [dict(p["fields"]) for m, p in desk.seen(agent)
+                if m == "HandleEvent" and p["name"] == "EventAgentLogin"]
+    return str(fields["AgentState"])
+
+
 async def shift(one_port: int, two_port: int) -> None:
     one, two = await Desk.open(one_port), await Desk.open(two_port)
     for desk, agents in ((one, FIRST), (two, SECOND)):
@@ -56,37 +63,41 @@ async def shift(one_port: int, two_port: int) -> None:
     for agent in SECOND:
         assert agent not in str(one.callbacks)
 
-    # The same agent signs in on the second gateway while signed in on the first: the
-    # last sign-in wins, and the first gateway's agent is told it was signed out.  A
-    # service naming its AgentId is probed at RequestService (core/recover.py: Connect +
-    # GetState), and whether the GC's answer or a LogIn sent right after it comes first
-    # is not promised: so this service names no AgentId (no probe), and its LogIn does.
+    # The same agent's desk opens on the second gateway while it is signed in (Ready)
+    # through the first: RequestService names its AgentId, so the new gateway asks the GC
+    # (core/recover.py: Connect + GetState) and takes the agent over; Siebel's AutoLogin
+    # LogIn, sent at once, may arrive before or after the GC's answer: either way it is
+    # answered 0, the agent is shown signed in once with the state the GC has (Ready), and
+    # the first gateway's agent is told it was signed out there.
     moved = FIRST[1]
-    r = await two.call("RequestService", driver=two.driver, connectString="",
-                       params=[["Service:Extension", extension(moved)]])
-    assert r["code"] == 0, r
-    two.services[moved] = r["service"]
+    await two.service(moved)
     assert (await two.log_in(moved)) == {"code": 0}
     await two.until(lambda: "EventAgentLogin" in two.events(moved), 30, "login on gw2")
     await one.until(lambda: "EventAgentLogout" in one.events(moved), 30, "logout on gw1")
+    assert login_state(two, moved) == "READY"
     assert (await one.invoke(moved, "ChangeNotReadyState", "n"))["code"] != 0  # not signed in
     heard_on_one = len(one.seen(moved))
-    await ready(two, moved)  # the agent works on the second gateway
+    r = await two.invoke(moved, "ChangeNotReadyState", "n", ReasonCode="1")
+    assert r == {"code": 0}, r  # the agent works on the second gateway
+    await two.until(lambda: "EventAgentNotReady" in two.events(moved), 30, "Not Ready on gw2")
     await asyncio.sleep(0.5)
     assert len(one.seen(moved)) == heard_on_one  # and the first hears nothing more of it
+    assert two.events(moved).count("EventAgentLogin") == 1 and not two.errors(moved)
 
-    # A service naming an agent signed in through the other gateway takes it over without
-    # a LogIn (the GC's State answers the probe: docs/scs-protocol.md "After a gateway
-    # restart"); the first gateway hears it signed out, and a LogIn for the agent now
-    # shown signed in is refused as for any signed-in agent.
+    # The same with the LogIn sent only once the GC has answered (the agent already shown
+    # signed in): answered 0 too, nothing more shown (docs/scs-protocol.md "After a
+    # gateway restart").  A second LogIn, the service now signed in by it, is refused.
     taken = FIRST[0]
     await two.service(taken)
     await two.until(lambda: "EventAgentLogin" in two.events(taken), 30, "taken over on gw2")
     await one.until(lambda: "EventAgentLogout" in one.events(taken), 30, "logout on gw1")
+    assert (await two.log_in(taken)) == {"code": 0}
+    assert login_state(two, taken) == "READY"
     assert (await two.log_in(taken)) == {"code": 1, "error":
                                          f"Agent {taken} is already logged in"}
     r = await two.invoke(taken, "ChangeNotReadyState", "n", ReasonCode="1")
     assert r == {"code": 0}, r
     await two.until(lambda: "EventAgentNotReady" in two.events(taken), 30, "Not Ready on gw2")
+    assert two.events(taken).count("EventAgentLogin") == 1 and not two.errors(taken)
     for desk in (one, two):
         await desk.close()
