@@ -20,12 +20,15 @@ running ``duplex-gc-down.script`` (Connector1 goes silent mid-call through the s
 from __future__ import annotations
 
 import argparse
+import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from siebel_gateway.crypto import DEFAULT_KEY_ENV, new_key
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACES = ROOT / "tests" / "data" / "traces"
@@ -49,19 +52,24 @@ def record_duplex(broker: str, path: Path) -> int:
     """A duplex run as processes on ``broker``, traced into ``path``; the console's exit."""
     cli = [sys.executable, "-m", "siebel_gateway"]
     port = free_port()
+    # The templates set UseSecurePassword = TRUE: serve and simulate-gc share a key.
+    env = {**os.environ, DEFAULT_KEY_ENV: os.environ.get(DEFAULT_KEY_ENV) or new_key().hex()}
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "gateway.def"
         cfg.write_text(f'[Server]\nListen = "127.0.0.1:{port}"\n[Broker]\nUrl = "{broker}"\n'
                        '[GenericConnector]\nQueue = "Connector1, Connector2"\n'
                        'Mode = "active-passive"\nHeartbeatSeconds = "1"\n'
-                       'MissedHeartbeats = "2"\n')
+                       'MissedHeartbeats = "2"\n'
+                       # no monitor: its default 127.0.0.1:8077 may be another serve's
+                       '[Monitor]\nListen = ""\n')
         logs = [open(Path(tmp) / name, "wb") for name in ("sim.log", "gw.log")]  # noqa: SIM115
         sim = subprocess.Popen([*cli, "simulate-gc", "--broker", broker, "--queue",
                                 "Connector1", "--queue", "Connector2"], stderr=logs[0],
-                               stdout=subprocess.DEVNULL)
+                               stdout=subprocess.DEVNULL, env=env)
         gw = subprocess.Popen([*cli, "serve", "--config", str(cfg), "--def",
                                str(ROOT / "def_templates" / "siebel-ucce.def"), "--trace",
-                               str(path)], stderr=logs[1], stdout=subprocess.DEVNULL)
+                               str(path)], stderr=logs[1], stdout=subprocess.DEVNULL,
+                              env=env)
         try:
             deadline = time.monotonic() + 30
             while True:
