@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from siebel_gateway.crypto import DEFAULT_KEY_ENV, new_key
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACES = ROOT / "tests" / "data" / "traces"
@@ -51,23 +52,24 @@ def record_duplex(broker: str, path: Path) -> int:
     """A duplex run as processes on ``broker``, traced into ``path``; the console's exit."""
     cli = [sys.executable, "-m", "siebel_gateway"]
     port = free_port()
-    # The shipped templates set UseSecurePassword: serve and simulate-gc need the same
-    # Triple-DES key; a one-off one (never printed; traces mask passwords) unless one is set.
-    env = dict(os.environ)
-    env.setdefault("SIEBEL_GW_PASSWORD_KEY", secrets.token_hex(24))
+    # The templates set UseSecurePassword = TRUE: serve and simulate-gc share a key.
+    env = {**os.environ, DEFAULT_KEY_ENV: os.environ.get(DEFAULT_KEY_ENV) or new_key().hex()}
     with tempfile.TemporaryDirectory() as tmp:
         cfg = Path(tmp) / "gateway.def"
         cfg.write_text(f'[Server]\nListen = "127.0.0.1:{port}"\n[Broker]\nUrl = "{broker}"\n'
                        '[GenericConnector]\nQueue = "Connector1, Connector2"\n'
                        'Mode = "active-passive"\nHeartbeatSeconds = "1"\n'
-                       'MissedHeartbeats = "2"\n')
+                       'MissedHeartbeats = "2"\n'
+                       # no monitor: its default 127.0.0.1:8077 may be another serve's
+                       '[Monitor]\nListen = ""\n')
         logs = [open(Path(tmp) / name, "wb") for name in ("sim.log", "gw.log")]  # noqa: SIM115
         sim = subprocess.Popen([*cli, "simulate-gc", "--broker", broker, "--queue",
                                 "Connector1", "--queue", "Connector2"], stderr=logs[0],
                                stdout=subprocess.DEVNULL, env=env)
         gw = subprocess.Popen([*cli, "serve", "--config", str(cfg), "--def",
                                str(ROOT / "def_templates" / "siebel-ucce.def"), "--trace",
-                               str(path)], stderr=logs[1], stdout=subprocess.DEVNULL, env=env)
+                               str(path)], stderr=logs[1], stdout=subprocess.DEVNULL,
+                              env=env)
         try:
             deadline = time.monotonic() + 30
             while True:
@@ -85,7 +87,7 @@ def record_duplex(broker: str, path: Path) -> int:
                                    "--connect", f"127.0.0.1:{port}", "--simulator", broker,
                                    "--queue", "Connector1", "--script",
                                    str(TRACES / "duplex-gc-down.script")],
-                                  capture_output=True, text=True, check=False, env=env)
+                                  capture_output=True, text=True, check=False)
             time.sleep(1)  # the release reaches the GC and its answer the trace
             if done.returncode:
                 print(done.stdout[-3000:], done.stderr[-2000:], sep="\n", file=sys.stderr)

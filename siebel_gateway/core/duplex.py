@@ -3,10 +3,14 @@
 ``GatewayCore`` keeps serving one GC exactly as before (simplex); ``DuplexGateway`` is the
 same core with a broker side per GC:
 
-* a Hello to each GC when its link comes up, then a Beat every ``HeartbeatSeconds`` after
-  its answer; a Beat unanswered for ``HeartbeatSeconds`` is missed, ``MissedHeartbeats``
-  missed in a row make the GC *silent*; OUT_OF_SERVICE (an answer or an event) makes it
-  out of service at once;
+* a Hello to each GC when its link comes up, then a Beat every ``HeartbeatSeconds``
+  whatever the answers (``_interval``), so there is always something to answer.  A GC is
+  *silent* when nothing answered it (no IN_SERVICE / OUT_OF_SERVICE, answer or event of
+  its own) for ``HeartbeatSeconds x MissedHeartbeats``: its ``silence`` deadline, started
+  with the Hello and restarted by every answer.  A Beat still unanswered when the next
+  goes out is logged as missed ("missed heartbeat n of m").  Detection therefore takes at
+  most ``HeartbeatSeconds x MissedHeartbeats`` after the GC's last answer (issue 15);
+  OUT_OF_SERVICE (an answer or an event) makes it out of service at once;
 * each GC answers on its own client destination (``<ClientDestination>.<Queue>``), so an
   event tells which GC sent it; agent events are routed by agent id whichever GC sent them;
 * after every change of a GC's status ``gcs.GcSet.reselect`` decides which agents move;
@@ -16,7 +20,7 @@ same core with a broker side per GC:
   (``lifecycle.link_lost`` / ``link_back``).
 
 Timers and publishes of GC number i carry its queue as the key's id:
-``gateway:beat:Connector2``, ``gateway:answer:Connector1``, ``gateway:Hello:Connector2``.
+``gateway:beat:Connector2``, ``gateway:silence:Connector1``, ``gateway:Hello:Connector2``.
 """
 
 from __future__ import annotations
@@ -33,7 +37,10 @@ from .gcs import GcSet, GcStatus, Mode
 from .texts import Catalog
 from .views import CoreView, GcStatusView, core_view
 
-__all__ = ["DuplexGateway", "duplex_client_destination"]
+__all__ = ["SILENCE", "DuplexGateway", "duplex_client_destination"]
+
+#: The kind of a GC's silence deadline key (``gateway:silence:<queue>``).
+SILENCE = "silence"
 
 
 def duplex_client_destination(client_destination: str, queue: str) -> str:
@@ -106,9 +113,11 @@ class DuplexGateway(GatewayCore):
             self.gcs.link(i, up, now)
             if up:
                 self._beat(i, "Hello", now, out)
+                out.extend([StartTimer(self._key("beat", i), self._interval()),
+                            StartTimer(self._key(SILENCE, i), self._deadline())])
             else:
                 out.extend([CancelTimer(self._key("beat", i)),
-                            CancelTimer(self._key("answer", i))])
+                            CancelTimer(self._key(SILENCE, i))])
         self._sync()
         self._log(out, "info" if up else "warn", "broker link {state} ({queues}): {reason}",
                   state="up" if up else "down", queues=queue or ", ".join(self.gcs.queues),
@@ -123,8 +132,18 @@ class DuplexGateway(GatewayCore):
                       error=str(exc))
             return
         out.append(Publish(message, self._key(command, i)))
-        self.gcs.tracks[i].outstanding = True
-        out.append(StartTimer(self._key("answer", i), self.options.heartbeat))
+        self.gcs.sent(i)
+
+    def _interval(self) -> float:
+        """Seconds between Beats: ``HeartbeatSeconds``; half of it with ``MissedHeartbeats =
+        1``, whose deadline is one interval: a Beat answered a little later than the one
+        before would otherwise miss it."""
+        heartbeat = self.options.heartbeat
+        return heartbeat if self.gcs.missed_limit > 1 else heartbeat / 2
+
+    def _deadline(self) -> float:
+        """Silence allowed after a GC's last answer: ``HeartbeatSeconds x MissedHeartbeats``."""
+        return self.options.heartbeat * self.gcs.missed_limit
 
     def broker_message(self, message: BrokerMessage, now: float) -> list[Effect]:
         """As for one GC; a system event is the status of the GC whose client destination
@@ -157,9 +176,8 @@ class DuplexGateway(GatewayCore):
         reached: list[AgentSession] = []
         if event.name in ("IN_SERVICE", "OUT_OF_SERVICE"):
             track = self.gcs.tracks[i]
-            if track.outstanding:
-                out.extend([CancelTimer(self._key("answer", i)),
-                            StartTimer(self._key("beat", i), self.options.heartbeat)])
+            if track.link_up:  # heard from: a new silence deadline (the shell restarts it)
+                out.append(StartTimer(self._key(SILENCE, i), self._deadline()))
             before = track.status
             self.gcs.answered(i, event.name == "IN_SERVICE", now)
             self._status_log(i, before, out)
@@ -185,17 +203,22 @@ class DuplexGateway(GatewayCore):
         if not track.link_up:
             return out
         if key.kind == "beat":
+            missed = self.gcs.beat_due(i)
+            if 0 < missed < self.gcs.missed_limit and track.status is not GcStatus.SILENT:
+                self._log(out, "warn", "GC {queue} missed heartbeat {n} of {limit}",
+                          queue=track.queue, n=missed, limit=self.gcs.missed_limit)
             self._beat(i, "Beat", now, out)
+            out.append(StartTimer(key, self._interval()))
             return out
+        if key.kind != SILENCE:
+            return out  # an older gateway's key (a trace): nothing runs on it here
         was, before = self.gc_available, track.status
-        if not self.gcs.unanswered(i, now):
-            self._log(out, "warn", "GC {queue} missed heartbeat {n} of {limit}",
-                      queue=track.queue, n=track.missed, limit=self.gcs.missed_limit)
-            self._beat(i, "Beat", now, out)
-            return out
+        self.gcs.silent(i, now)
+        self._log(out, "warn", "GC {queue} answered nothing for {seconds:g} s "
+                  "(HeartbeatSeconds x MissedHeartbeats)", queue=track.queue,
+                  seconds=self._deadline())
         self._status_log(i, before, out)
         self._sync()
-        out.append(StartTimer(self._key("beat", i), self.options.heartbeat))
         return self._reached(out, self._settle(was, now, "status.gc_out_of_service", out))
 
     # -- deciding --------------------------------------------------------------------------

@@ -8,7 +8,8 @@ and the GC report:
 * ``WAITING``        link up, Hello sent, no answer yet;
 * ``IN_SERVICE``     its last answer (or event) said IN_SERVICE;
 * ``OUT_OF_SERVICE`` its last answer said OUT_OF_SERVICE;
-* ``SILENT``         ``missed_limit`` Hello/Beats in a row went unanswered.
+* ``SILENT``         nothing answered for ``HeartbeatSeconds x missed_limit`` (the
+                     gateway's silence deadline, ``core/duplex.py``).
 
 Only an IN_SERVICE GC on a live link is *usable*.  ``Mode``:
 
@@ -68,7 +69,8 @@ class GcTrack:
     status: GcStatus = GcStatus.LINK_DOWN
     #: A Hello/Beat was sent and not answered yet.
     outstanding: bool = False
-    #: Hello/Beats in a row that went unanswered.
+    #: Beats sent since the last answer that went a whole beat interval unanswered (the
+    #: "missed heartbeat n of m" warnings; the silence deadline decides SILENT).
     missed: int = 0
     #: When the status last changed (the core's clock), for the monitor.
     since: float = 0.0
@@ -176,15 +178,21 @@ class GcSet:
         t.outstanding, t.missed = False, 0
         t.set(GcStatus.IN_SERVICE if in_service else GcStatus.OUT_OF_SERVICE, now)
 
-    def unanswered(self, index: int, now: float) -> bool:
-        """A Hello/Beat went unanswered; True when the GC is now silent."""
+    def beat_due(self, index: int) -> int:
+        """Time for the next Beat: the previous Hello/Beat counts as missed when it is still
+        unanswered; returns how many have been missed since the last answer (0: none)."""
         t = self.tracks[index]
-        t.outstanding = False
-        t.missed += 1
-        if t.missed >= self.missed_limit:
-            t.set(GcStatus.SILENT, now)
-            return True
-        return False
+        if t.outstanding:
+            t.missed += 1
+        return t.missed if t.outstanding else 0
+
+    def sent(self, index: int) -> None:
+        """A Hello/Beat went out to GC ``index``."""
+        self.tracks[index].outstanding = True
+
+    def silent(self, index: int, now: float) -> bool:
+        """Nothing answered within the silence deadline; True when the status changed."""
+        return self.tracks[index].set(GcStatus.SILENT, now)
 
     def reselect(self) -> list[Move]:
         """After a status change: the active GC and the agents to move (nothing moves to a

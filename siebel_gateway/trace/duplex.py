@@ -1,7 +1,7 @@
 """Traces of a duplex gateway (``Mode = active-passive | active-active``, two GCs).
 
 A duplex core decides more from its inputs than a single-GC one: which GC is active, which
-agent is on which GC, when a GC is silent (its ``gateway:answer:<queue>`` timers), when the
+agent is on which GC, when a GC is silent (its ``gateway:silence:<queue>`` deadline), when the
 agents move (the GC switch-over, ``core/failover.py``).  All of that follows from inputs
 the trace already records (every GC message with its destination, every timer, every link
 change), provided replay rebuilds the same core: the start line's ``config.duplex`` says

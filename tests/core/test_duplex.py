@@ -29,13 +29,14 @@ SYSTEM = DIALECT.system_agent
 class DuplexDriver(CoreDriver):
     mode: Mode = Mode.ACTIVE_PASSIVE
     fail_back: bool = False
+    missed: int = 2
 
     def __post_init__(self) -> None:
         self.codecs = [GcCodec(DIALECT, queue=q, client_destination=duplex_client_destination(
             "gw1", q)) for q in QUEUES]
         self.codec = self.codecs[0]
         self.core: DuplexGateway = DuplexGateway(self.codecs, CATALOG, self.options,
-                                                 mode=self.mode, missed_heartbeats=2,
+                                                 mode=self.mode, missed_heartbeats=self.missed,
                                                  fail_back=self.fail_back)
 
     def gc_on(self, i: int, name: str, agent: str, **values: FieldValue) -> list[Effect]:
@@ -60,11 +61,8 @@ class DuplexDriver(CoreDriver):
         return svc
 
     def silence(self, i: int) -> list[Effect]:
-        """GC ``i`` stops answering: its answer timer runs out ``missed_heartbeats`` times."""
-        out: list[Effect] = []
-        for _ in range(self.core.gcs.missed_limit):
-            out += self.fire(Key("gateway", "answer", QUEUES[i]))
-        return out
+        """GC ``i`` stops answering: its silence deadline runs out."""
+        return self.fire(Key("gateway", "silence", QUEUES[i]))
 
 
 def destinations(effects: list[Effect]) -> list[tuple[str, str]]:
@@ -152,9 +150,10 @@ def test_silent_gc_is_detected_after_missed_heartbeats_and_agents_move() -> None
     d = DuplexDriver()
     d.available()
     d.logged_in("1001")
-    first = d.fire(Key("gateway", "answer", "Connector1"))
-    assert published(first) == ["Beat#gw1.Connector1"]  # one missed beat: not yet silent
-    out = d.fire(Key("gateway", "answer", "Connector1"))
+    first = d.fire(Key("gateway", "beat", "Connector1"))
+    assert published(first) == ["Beat#gw1.Connector1"]  # beats go on: not yet silent
+    assert d.core.snapshot().gcs[0].status == "IN_SERVICE"
+    out = d.fire(Key("gateway", "silence", "Connector1"))
     assert published(out) == ["Connect#1001", "Login#1001"]
     [gc1, gc2] = d.core.snapshot().gcs
     assert gc1.status == "SILENT" and not gc1.usable and gc2.active and gc2.agents == 1
