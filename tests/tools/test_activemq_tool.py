@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 import threading
@@ -189,3 +190,22 @@ def test_authentication_needs_both_accounts(tmp_path: Path) -> None:
                   "--user", "gw", "--password-file", str(empty), "--gc-user", "gc",
                   "--gc-password-file", str(empty))
     assert result.returncode == 1 and f"{empty} holds no gateway's password" in result.stderr
+
+
+def test_a_port_held_by_another_process_is_a_clear_failure_not_ready(tmp_path: Path) -> None:
+    # Another broker (here: any listener) on a port we were given could even answer STOMP:
+    # "ready" comes from this broker's own log, and a port it cannot bind is named.
+    stomp_port = free_port()
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        base = tmp_path / "clash"
+        r = tool("start", "--base", str(base), "--stomp-port", str(stomp_port),
+                 "--openwire-port", str(taken))
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert f"cannot listen: tcp://127.0.0.1:{taken}: " in r.stdout + r.stderr
+        assert "Address already in use" in r.stdout + r.stderr
+    status = tool("status", "--base", str(base))
+    assert status.returncode == 1, status  # not ready: no broker of this base runs
+    assert not (base / "broker.pid").exists()  # nothing left running or recorded
