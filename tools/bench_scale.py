@@ -23,9 +23,12 @@ came); refusals by code; gateway RSS per logged-in agent; gateway CPU seconds pe
 GC queue's depth at the end (browsed, not consumed); CPU seconds of the gateway, the
 simulator and this client during the storm, and their share of a core in the steady phase
 (this client is one asyncio process: at 10,000 agents check it is not the bottleneck).
-``--profile DIR`` runs the gateway and the simulator under cProfile.  A LogIn refused after
-it was accepted (``HandleError``: no answer, gateway busy) counts as a refusal.  Figures go
-to docs/performance.md.
+``--profile DIR`` runs the gateway and the simulator under cProfile; ``--spy DIR`` samples
+the steady phase only (py-spy, per-process CPU with the broker's JVM, run queue, load:
+tools/steady_probe.py); ``--samples FILE`` writes each pair's timestamps for
+tools/bench_split.py, which splits them into hops with the gateway's ``--trace``.  A LogIn
+refused after it was accepted (``HandleError``: no answer, gateway busy) counts as a
+refusal.  Figures go to docs/performance.md.
 """
 
 from __future__ import annotations
