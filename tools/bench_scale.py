@@ -23,9 +23,12 @@ came); refusals by code; gateway RSS per logged-in agent; gateway CPU seconds pe
 GC queue's depth at the end (browsed, not consumed); CPU seconds of the gateway, the
 simulator and this client during the storm, and their share of a core in the steady phase
 (this client is one asyncio process: at 10,000 agents check it is not the bottleneck).
-``--profile DIR`` runs the gateway and the simulator under cProfile.  A LogIn refused after
-it was accepted (``HandleError``: no answer, gateway busy) counts as a refusal.  Figures go
-to docs/performance.md.
+``--profile DIR`` runs the gateway and the simulator under cProfile; ``--spy DIR`` samples
+the steady phase only (py-spy, per-process CPU with the broker's JVM, run queue, load:
+tools/steady_probe.py); ``--samples FILE`` writes each pair's timestamps for
+tools/bench_split.py, which splits them into hops with the gateway's ``--trace``.  A LogIn
+refused after it was accepted (``HandleError``: no answer, gateway busy) counts as a
+refusal.  Figures go to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 import stomp
+from steady_probe import SteadyProbe, top
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "def_templates"
@@ -109,8 +113,12 @@ class Agent:
     waiting: dict[str, float] = field(default_factory=dict)
     #: cmdTrackId -> command name, until its result or HandleError
     tracks: dict[str, str] = field(default_factory=dict)
+    #: command name -> its cmdTrackId, while its event is awaited (``--samples``)
+    waiting_track: dict[str, str] = field(default_factory=dict)
     talking: int = 0
     consulting: bool = False
+    #: its ChangeReadyState after the storm was refused: the Ready phase does not wait for it
+    ready_refused: bool = False
 
 
 @dataclass
@@ -182,15 +190,19 @@ class Bench:
         self.storm_done = asyncio.Event()
         self.storm_failed = 0
         self.steady = False
+        #: (cmdTrackId, command, sent, event read), CLOCK_MONOTONIC like the gateway's trace
+        self.samples: list[tuple[str, str, float, float]] | None = (
+            [] if args.samples else None)
 
     # -- commands ---------------------------------------------------------------------
     def invoke(self, agent: Agent, name: str, **params: str) -> None:
         assert agent.conn is not None
         now = time.perf_counter()
-        if name in ANSWERED_BY:
-            agent.waiting[name] = now
         self.stats.sent[name] += 1
         track = str(self.stats.sent.total())
+        if name in ANSWERED_BY:
+            agent.waiting[name] = now
+            agent.waiting_track[name] = track
         agent.tracks[track] = name
         if len(agent.tracks) > 64:  # answered long ago: keep the map small
             agent.tracks.pop(next(iter(agent.tracks)))
@@ -222,6 +234,8 @@ class Bench:
         if name == "LogIn":
             self.storm_failed += 1
             self.check_storm()
+        elif name == "ChangeReadyState":
+            agent.ready_refused = True
         elif name in {"TransferComplete", "TransferInit"}:
             agent.consulting = False
             self.later(agent, 0.5, "ReleaseCall")
@@ -236,6 +250,8 @@ class Bench:
             if ANSWERED_BY[cmd] == name:
                 del agent.waiting[cmd]
                 self.stats.latency[cmd].append(now - sent)
+                if self.samples is not None:
+                    self.samples.append((agent.waiting_track.get(cmd, ""), cmd, sent, now))
                 break
         getattr(self, "ev_" + name, lambda *_: None)(agent, dict(fields))
 
@@ -378,7 +394,8 @@ class Bench:
                 self.invoke(agent, "ChangeReadyState")
         deadline = time.monotonic() + self.args.storm_timeout
         while time.monotonic() < deadline:
-            if all(a.state != "NOT_READY" for a in self.agents if a.conn):
+            if all(a.state != "NOT_READY" or a.ready_refused for a in self.agents
+                   if a.conn):
                 return
             await asyncio.sleep(0.2)
 
@@ -469,6 +486,13 @@ class Lab:
         conn.disconnect()
         return len(seen)
 
+    def broker_pid(self) -> int | None:
+        """The JVM of the broker this bench started (None when joined)."""
+        try:
+            return int((self.work / "amq" / "broker.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
     def gateway_usage(self) -> tuple[float, float]:
         """(RSS in bytes, CPU seconds) of the gateway process."""
         return self.usage(self.gateway.pid)
@@ -540,10 +564,18 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
     await bench.ready_all()
     storm_latency = list(bench.stats.latency.pop("LogIn", []))
     bench.stats.latency.clear()
+    if bench.samples is not None:
+        bench.samples.clear()
     _, cpu0 = lab.gateway_usage()
     sim0, own0, wall0 = lab.sim_cpu(), time.process_time(), time.perf_counter()
     released0 = bench.stats.calls_released
+    pids = {"gateway": lab.gateway.pid, "simulator": lab.procs[0].pid, "bench": os.getpid()}
+    if (jvm := lab.broker_pid()) is not None:
+        pids["broker"] = jvm
+    probe = SteadyProbe(pids, args.spy, args.duration)
+    probe.start()
     await place_calls(lab, args.calls_per_second, args.duration)
+    steady = probe.stop()
     await asyncio.sleep(args.drain)
     _, cpu1 = lab.gateway_usage()
     wall = time.perf_counter() - wall0
@@ -559,7 +591,7 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
                                   "p50_ms": percentile(storm_latency, 0.5) * 1e3,
                                   "p99_ms": percentile(storm_latency, 0.99) * 1e3,
                                   "max_ms": max(storm_latency) * 1e3}
-    return {
+    report = {
         "agents": args.agents, "connections": args.connections,
         "command_timeout_s": args.command_timeout,
         "calls_per_second": args.calls_per_second, "duration_s": args.duration,
@@ -575,7 +607,11 @@ async def run(args: argparse.Namespace, lab: Lab, port: int) -> dict[str, Any]:
         "gc_queue_depth": lab.queue_depth(),
         "cpu_share_steady": {k: round(v, 2) for k, v in busy.items()},
         "storm_cpu_s": storm_cpu,
+        "steady_probe": steady,
     }
+    if bench.samples is not None:
+        args.samples.write_text(json.dumps(bench.samples) + "\n")
+    return report
 
 
 def print_report(r: dict[str, Any]) -> None:
@@ -588,7 +624,8 @@ def print_report(r: dict[str, Any]) -> None:
               f"{v['max_ms']:>9.2f}")
     for key in ("calls_placed", "calls_released", "holds", "transfers", "wrap_ups",
                 "events_lost", "refused", "rpc_errors", "rss_per_agent_kb", "cpu_s_per_call",
-                "gc_queue_depth", "storm_cpu_s", "cpu_share_steady", "link_drops",
+                "gc_queue_depth", "storm_cpu_s", "cpu_share_steady", "steady_probe",
+                "link_drops",
                 "sign_ins_waited"):
         print(f"{key}: {r[key]}")
 
@@ -624,6 +661,13 @@ def main() -> int:
     ap.add_argument("--profile", type=Path, metavar="DIR",
                     help="run the gateway and the simulator under cProfile; gw.prof and "
                          "sim.prof are written here when they stop")
+    ap.add_argument("--spy", type=Path, metavar="DIR",
+                    help="in the steady phase, sample the gateway and the simulator with "
+                         "py-spy into DIR/gateway.txt and DIR/simulator.txt (and print "
+                         "their top functions)")
+    ap.add_argument("--samples", type=Path, metavar="FILE",
+                    help="write every measured pair as [cmdTrackId, command, sent, event "
+                         "read] (CLOCK_MONOTONIC, like the trace's 'mono') to FILE")
     args = ap.parse_args()
     if args.agents < 1 or args.connections < 1 or args.agents < args.connections:
         ap.error("--agents and --connections must be >= 1, and agents >= connections")
@@ -631,6 +675,8 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     if args.profile:
         args.profile.mkdir(parents=True, exist_ok=True)
+    if args.spy:
+        args.spy.mkdir(parents=True, exist_ok=True)
     lab = Lab(args, work)
     try:
         port = lab.start()
@@ -641,6 +687,11 @@ def main() -> int:
     report["link_drops"] = {name: log.count("broker link down") for name, log in logs.items()}
     report["sign_ins_waited"] = "sign-ins wait for the GC" in logs["gw"]
     print_report(report)
+    for name in ("gateway", "simulator"):
+        if args.spy and (args.spy / f"{name}.txt").exists():
+            print(f"\n{name}, py-spy in the steady phase (self / inclusive share of samples):")
+            for func, own, incl in top(args.spy / f"{name}.txt"):
+                print(f"  {own:6.1%} {incl:6.1%}  {func}")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0

@@ -26,7 +26,7 @@ class DialogRules(AgentRules):
     # -- calls ---------------------------------------------------------------------------
 
     def ring(self, target: SimAgent, d: Dialog, *, reserve: bool) -> None:
-        d.parties.append(Party(target.extension, target.cfg.id, CallState.ALERTING,
+        self.add_party(d, Party(target.extension, target.cfg.id, CallState.ALERTING,
                                 started=self.now()))
         if reserve:
             target.before_call = target.state
@@ -53,7 +53,7 @@ class DialogRules(AgentRules):
             self.codec.check_value("inbound call", "call data", value)
         d = self.new_dialog(call_type="ACD_IN" if agent_id is None else "PREROUTE_DIRECT_AGENT",
                             from_addr=ani, to_addr=dnis, ced=ced, call_data=list(call_data))
-        d.parties.append(Party(ani, None, CallState.ACTIVE))
+        self.add_party(d, Party(ani, None, CallState.ACTIVE))
         self.ring(target, d, reserve=True)
         return d
 
@@ -188,7 +188,7 @@ class DialogRules(AgentRules):
                             parent=parent, call_data=list(call_data or []), ced=ced,
                             routed=False, state=CallState.INITIATED,
                             consult_of=a.cfg.id if consult else "")
-        d.parties.append(Party(a.extension, a.cfg.id, CallState.INITIATED, started=self.now()))
+        self.add_party(d, Party(a.extension, a.cfg.id, CallState.INITIATED, started=self.now()))
         if not consult:
             a.before_call = a.state
         self.notify(d)
@@ -198,7 +198,7 @@ class DialogRules(AgentRules):
             d.state = CallState.ALERTING
             self.ring(target, d, reserve=False)
         else:
-            d.parties.append(Party(number, None, CallState.ALERTING))
+            self.add_party(d, Party(number, None, CallState.ALERTING))
             d.state = CallState.ALERTING
             self.notify(d)
             self.out.append(StartTimer(Key(d.id, "answer"), self.answer_delay))
@@ -256,7 +256,7 @@ class DialogRules(AgentRules):
         mine = main.party(agent_id)
         assert mine is not None
         mine.state = my_state
-        main.parties.append(Party(target.address, target.agent, CallState.ACTIVE,
+        self.add_party(main, Party(target.address, target.agent, CallState.ACTIVE,
                                   started=self.now()))
         main.call_type, main.secondary = call_type, consult.id
 
@@ -298,7 +298,7 @@ class DialogRules(AgentRules):
             self.notify(d)
             self.ring(target, d, reserve=target.state == AgentState.READY)
         else:
-            d.parties.append(Party(number, None, CallState.ACTIVE))
+            self.add_party(d, Party(number, None, CallState.ACTIVE))
             self.notify(d)
         self.call_ended(a, d)
 

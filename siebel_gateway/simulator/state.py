@@ -114,6 +114,9 @@ class ModelBase:
         self.agents = {a.id: SimAgent(a) for a in data.agents.values()}
         self.ready: dict[str, SimAgent] = {}
         self.dialogs: dict[str, Dialog] = {}
+        #: agent id -> the dialogs that ever had a leg of that agent (``add_party``), so
+        #: ``agent_dialogs`` does not scan every dialog of the run (dialogs are kept).
+        self.dialogs_of: dict[str, dict[str, Dialog]] = {}
         self.next_dialog = 16_800_000 + (seed % 1000) * 1000
         self.in_service = True
         self.destinations: set[str] = set()
@@ -164,8 +167,15 @@ class ModelBase:
         return d
 
     def agent_dialogs(self, agent_id: str) -> list[Dialog]:
-        return [d for d in self.dialogs.values()
+        """The agent's dialogs whose newest leg of the agent is not dropped, oldest first."""
+        mine = self.dialogs_of.get(agent_id, {})
+        return [d for d in (mine[k] for k in sorted(mine, key=int))
                 if (p := d.party(agent_id)) is not None and p.state != CallState.DROPPED]
+
+    def add_party(self, d: Dialog, party: Party) -> None:
+        d.parties.append(party)
+        if party.agent is not None:
+            self.dialogs_of.setdefault(party.agent, {})[d.id] = d
 
     def publish_state(self, a: SimAgent) -> None:
         self.emit(a.destination, "State", a.cfg.id, {
