@@ -24,7 +24,9 @@ GC command still gets its full ``CommandTimeoutSeconds`` at the GC.
 
 * What the core says meanwhile about a held owner (a cancelled timer: LogOut, the SCS
   connection lost) is applied to what is held: a command whose timer the core cancelled is
-  never sent.
+  never sent, nor, once no timed command is left, the untimed sign-in commands held with
+  it (the Connect of a probe or a resync: it would bind the agent, or carry its password,
+  for a sign-in that is over).
 * A sign-in held longer than ``queue_seconds`` (``SignInQueueSeconds``) is refused as
   busy: the core hears ``publish_failed`` with ``effects.GATEWAY_BUSY``, so the agent is
   told the gateway is busy (not that the switch cannot be reached).
@@ -58,6 +60,7 @@ class _SignIn:
     since: float
     keys: set[Key] = field(default_factory=set)  # GC commands awaiting their answer
     held: list[Effect] = field(default_factory=list)
+    cancelled: bool = False  # the core gave up a held command of this sign-in
 
 
 #: GC commands that start a sign-in whatever input they answer: the restart probe that
@@ -66,15 +69,16 @@ class _SignIn:
 SIGN_IN_COMMANDS = frozenset({"Hello", "Connect", "Login", "GetState"})
 
 
+def _kind(e: Publish) -> str:
+    return e.message.headers.get("type", "").split("#", 1)[0]
+
+
 def _signs_in(effects: list[Effect], i: int) -> bool:
     """Effect ``i`` sends (or times) a command of SIGN_IN_COMMANDS."""
     e = effects[i]
     if isinstance(e, StartTimer) and i + 1 < len(effects):
         e = effects[i + 1]  # a command's timer comes right before its Publish
-    if not isinstance(e, Publish):
-        return False
-    kind = e.message.headers.get("type", "").split("#", 1)[0]
-    return kind in SIGN_IN_COMMANDS
+    return isinstance(e, Publish) and _kind(e) in SIGN_IN_COMMANDS
 
 
 def _later(e: Effect, waited: float) -> Effect:
@@ -98,6 +102,17 @@ def _owner(e: Effect) -> str | None:
     if key is None or key.owner == "gateway" or key.kind != "cmd":
         return None
     return key.owner
+
+
+def _left(sign_in: _SignIn) -> list[Effect]:
+    """What a held sign-in with no timed command left still sends: all of it, unless the
+    core gave its timed commands up (LogOut, release, a refused resync): then its untimed
+    sign-in commands go too (a probe's or a resync's Connect, which for a resync carries
+    the agent's password), and only the rest (e.g. a release's ForceLogout) is sent."""
+    if not sign_in.cancelled:
+        return sign_in.held
+    return [h for h in sign_in.held
+            if not (isinstance(h, Publish) and _kind(h) in SIGN_IN_COMMANDS)]
 
 
 class SignInAdmission:
@@ -178,6 +193,7 @@ class SignInAdmission:
                                     or (isinstance(h, Publish) and h.ref == e.key))]
             if len(sign_in.held) == before:
                 return False
+            sign_in.cancelled = True
             self._touched.add(e.key.owner)
             return True
         sign_in.held.append(e)
@@ -194,7 +210,7 @@ class SignInAdmission:
             waiting = self.waiting.get(owner)
             if waiting is not None and not any(isinstance(h, StartTimer)
                                                for h in waiting.held):
-                out.extend(self.waiting.pop(owner).held)  # nothing left to wait for
+                out.extend(_left(self.waiting.pop(owner)))  # nothing left to wait for
         while self.waiting and len(self.flight) < self.window:
             owner, sign_in = self.waiting.popitem(last=False)
             waited, sign_in.since = self.clock.seconds() - sign_in.since, self.clock.seconds()

@@ -38,17 +38,18 @@ def command_timeout(st: SessionState, key: Key, now: float, env: Env) -> Outcome
                            Seconds=f"{env.command_timeout:g}")).done()
 
 
-def _quiet(s: Step, p: Pending, now: float | None = None) -> Step | None:
+def _quiet(s: Step, p: Pending, now: float | None = None,
+           why: tuple[str, dict[str, str]] | None = None) -> Step | None:
     """A GC question of the gateway's own (resync or restart probe) that got no answer:
     nothing for the agent to read; a call asked about stays, a restart probe gives up (a
-    LogIn waiting for it goes on at ``now``, or is refused with None: ``recover.settle``).
-    None: not such a question."""
+    LogIn waiting for it goes on at ``now``, or is refused with None: ``recover.settle``,
+    with text ``why`` when the probe was not sent).  None: not such a question."""
     if p.cmd_track_id.startswith(resync.PROBE):
         return s.cancel(p)
     if p.cmd_track_id.startswith(recover.RECOVER):
         s = s.cancel(p)
         if s.st.phase is Phase.LOGGED_OUT:
-            s = recover.settle(s, now)
+            s = recover.settle(s, now, why)
         return s.set(recovering=False)
     return None
 
@@ -70,10 +71,14 @@ def publish_failed(st: SessionState, ref: Key, why: str, env: Env) -> Outcome:
     s = Step(st, env).drop(p)
     s = s.log("warn", "GC command {gc_command} was not sent: {why}",
               gc_command=p.gc_command, why=why)
-    quiet = _quiet(s, p)
+    key, values = broker_refusal.agent_text(why)
+    quiet = _quiet(s, p, why=(key, values))
     if quiet is not None:
         return quiet.done()
-    key, values = broker_refusal.agent_text(why)
+    if p.gc_command == "Login" and s.st.resyncing:
+        # the gateway's own sign-in again, not the agent's: no error for cmdTrackId "0";
+        # the window ends, held commands are refused with the reason (resync.abandon)
+        return resync.abandon(s.cancel(p), key, values).done()
     return s.report(p, s.t(key, Command=p.command, **values)).done()
 
 

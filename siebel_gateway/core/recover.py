@@ -73,17 +73,21 @@ def waiting_login(st: SessionState) -> bool:
     return st.recovering and st.phase is Phase.LOGGED_OUT and st.credential is not None
 
 
-def settle(s: Step, now: float | None) -> Step:
+def settle(s: Step, now: float | None,
+           why: tuple[str, dict[str, str]] | None = None) -> Step:
     """The probe found no signed-in agent (LOGOUT, Error, no answer; ``now`` None: the
     GC is gone or the probe was not sent): a waiting LogIn signs the agent in now, or is
-    refused when that cannot be sent; without one, ``forget``."""
+    refused when that cannot be sent; without one, ``forget``.  ``why``: the text (key,
+    values) of a probe the shell did not send (``broker_refusal.agent_text``: the gateway
+    busy, the broker's refusal); the waiting LogIn is refused with it, not with code 6's."""
     if not waiting_login(s.st):
         return forget(s)
     st, env = s.st, s.env
     s = s.set(recovering=False)
     try:
         if now is None or not env.gc_available:
-            raise Refused(ScError.NETWORK_ERROR, "error.network")
+            key, values = why if why is not None and env.gc_available else ("error.network", {})
+            raise Refused(ScError.NETWORK_ERROR, key, **values)
         hello = s.encode("Hello", {}, now, "LogIn")
     except Refused as exc:
         s = s.cb(HandleError(env.handle, cmd_track_id=st.login_cmd,

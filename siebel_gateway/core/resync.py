@@ -8,10 +8,14 @@ service) a signed-in agent is signed in again while the gateway keeps what it kn
   GC no longer has it and it is released then (``events.on_error``).
 * Device commands that arrive before that answer are held (answered 0 at once), and run
   in order when it comes; a held command still waiting ``CommandTimeoutSeconds`` later,
-  or when the resync fails, is refused with ``HandleError`` (code 6's text).
+  or when the resync fails, is refused with ``HandleError`` (code 6's text; when the
+  resync's Login was not sent, the reason it was not: ``broker_refusal.agent_text``).
+  A failed resync ends the window: later commands go to the GC as usual.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from .effects import CancelTimer, Key, StartTimer
 from .scs_messages import HandleError
@@ -58,9 +62,10 @@ def probe_calls(s: Step, now: float) -> Step:
     return s
 
 
-def _refuse(s: Step, h: Held) -> Step:
+def _refuse(s: Step, h: Held, key: str = "error.network",
+            values: Mapping[str, str] | None = None) -> Step:
     return s.cb(HandleError(s.env.handle, cmd_track_id=h.cmd_track_id,
-                            error=s.t("error.network", Command=h.command)))
+                            error=s.t(key, Command=h.command, **(values or {}))))
 
 
 def held_timeout(st: SessionState, key: Key, now: float, env: Env) -> Outcome:
@@ -73,9 +78,11 @@ def held_timeout(st: SessionState, key: Key, now: float, env: Env) -> Outcome:
     return _refuse(s, h).done()
 
 
-def abandon(s: Step) -> Step:
-    """The resync failed or the GC went away again: held commands are refused now."""
+def abandon(s: Step, key: str = "error.network",
+            values: Mapping[str, str] | None = None) -> Step:
+    """The resync failed or the GC went away again: held commands are refused now (with
+    text ``key``), and the window ends (a later command is sent, not held)."""
     s, held = take_held(s)
     for h in held:
-        s = _refuse(s, h)
-    return s
+        s = _refuse(s, h, key, values)
+    return s.set(resyncing=False) if s.st.resyncing else s

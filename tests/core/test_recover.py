@@ -3,6 +3,8 @@ still signed in at the GC takes the agent's state over from the GC, and signs no
 
 from __future__ import annotations
 
+import pytest
+
 from siebel_gateway.core.agent import Phase
 
 from .driver import DIALECT, CoreDriver, callbacks, names, published, timers
@@ -163,3 +165,27 @@ def test_a_login_before_the_answer_signs_in_as_usual_when_the_agent_was_signed_o
     errors = [c["params"] for c in callbacks(d.link(False)) if c["method"] == "HandleError"]
     assert [e["cmdTrackId"] for e in errors] == ["l1"]
     assert d.core.snapshot().sessions[0].agent_id == ""
+
+
+@pytest.mark.parametrize(("why", "text"), [
+    ("gateway busy: sign-in waited 60 s for the GC (500 sign-ins in flight)",
+     "LogIn was not sent: the gateway is busy (too many commands at once); try again"),
+    ("the broker refused it: not authorized to write to queue://Connector1",
+     "LogIn was not sent: the message broker refused it (not authorized to write to "
+     "queue://Connector1); tell your administrator"),
+])
+def test_a_login_waiting_on_a_probe_that_was_not_sent_reads_why(why: str, text: str) -> None:
+    d = CoreDriver()
+    svc, _ = _request_service(d)
+    _log_in(d, svc)
+    [probe] = [k for k in timers(d.log) if k.kind == "cmd"]
+    effects = d.core.publish_failed(probe, why, d.now)
+    errors = [c["params"] for c in callbacks(effects) if c["method"] == "HandleError"]
+    assert [(e["cmdTrackId"], e["error"]) for e in errors] == [("l1", text)]
+    assert "cannot be reached" not in text
+    [session] = d.core.snapshot().sessions
+    assert (session.phase, session.agent_id) == (Phase.LOGGED_OUT, "")
+    # the agent tries again: a normal sign-in
+    answer, _ = _log_in(d, svc, track="l2")
+    assert answer == {"code": 0}
+    assert any(t.startswith("Hello") for t in published(d.log[-6:]))

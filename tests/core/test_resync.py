@@ -4,6 +4,10 @@ are held until the GC answers the sign-in, or refused when the window ends."""
 
 from __future__ import annotations
 
+import pytest
+
+from siebel_gateway.core.agent import Phase
+from siebel_gateway.core.effects import Key
 from siebel_gateway.core.gateway import GatewayOptions
 
 from .driver import DIALECT, CoreDriver, callbacks, names, published, timers
@@ -78,3 +82,52 @@ def test_a_call_the_gc_no_longer_has_is_released_after_the_resync() -> None:
     assert names(effects)[:2] == ["EventReleased", "WorkItemReleased"]
     assert "EventError" not in names(effects) and "HandleError" not in names(effects)
     assert d.core.snapshot().sessions[0].calls == ()
+
+
+BUSY = "gateway busy: sign-in waited 60 s for the GC (500 sign-ins in flight)"
+REFUSED = "the broker refused it: not authorized to write to queue://Connector1"
+
+
+def _resync_login_key(d: CoreDriver) -> Key:
+    """The command key of the resync's Login (the last timed GC command sent)."""
+    return [k for k in timers(d.log) if k.kind == "cmd"][-1]
+
+
+@pytest.mark.parametrize(("why", "text"), [
+    (BUSY, "HoldCall was not sent: the gateway is busy (too many commands at once); "
+           "try again"),
+    (REFUSED, "HoldCall was not sent: the message broker refused it (not authorized to write "
+              "to queue://Connector1); tell your administrator"),
+])
+def test_a_resync_login_that_was_not_sent_ends_the_window(why: str, text: str) -> None:
+    d = CoreDriver()
+    svc = _on_a_call(d)
+    _outage_and_back(d)
+    login = _resync_login_key(d)
+    _, effects = d.request("InvokeCommand", service=svc, cmdTrackId="h1", name="HoldCall",
+                           params=[["TrackingID", "d1"]])
+    assert published(effects) == []  # held
+    effects = d.core.publish_failed(login, why, d.now)
+    # the held command is answered now, with why the resync could not be sent ...
+    errors = [c["params"] for c in callbacks(effects) if c["method"] == "HandleError"]
+    assert [(e["cmdTrackId"], e["error"]) for e in errors] == [("h1", text)]
+    # ... nothing for the gateway's own LogIn (no cmdTrackId "0") ...
+    assert not any(e["cmdTrackId"] == "0" for e in errors)
+    assert d.core.snapshot().sessions[0].phase is Phase.LOGGED_IN
+    # ... and the next command goes to the GC instead of waiting for a resync that is over.
+    answer, effects = d.request("InvokeCommand", service=svc, cmdTrackId="r1",
+                                name="ChangeReadyState", params=[["ReadyState", "1"]])
+    assert answer["result"] == {"code": 0}
+    assert published(effects) == ["MakeReady#1001"]
+
+
+def test_a_resync_login_the_gc_never_answers_ends_the_window() -> None:
+    d = CoreDriver(options=GatewayOptions(command_timeout=5))
+    svc = _on_a_call(d)
+    _outage_and_back(d)
+    login = _resync_login_key(d)
+    d.now += 5
+    d.fire(login)
+    _, effects = d.request("InvokeCommand", service=svc, cmdTrackId="r1",
+                           name="ChangeReadyState", params=[["ReadyState", "1"]])
+    assert published(effects) == ["MakeReady#1001"]

@@ -157,3 +157,20 @@ def test_a_held_command_expires_counted_from_when_it_is_sent() -> None:
     [sent_login] = [e for e in out if isinstance(e, Publish)]
     assert sent_login.message.headers["expires"] == "1035500"
     assert sent_login.message.body == "Login"
+
+
+def test_a_cancelled_held_sign_in_sends_nothing_of_it() -> None:
+    a, _ = admission(window=1)
+    a.filter(cmd("svc-1", 1), login=True)
+    # a held resync (Connect, with the password, then Login) and a held restart probe
+    a.filter([*gc("svc-2", 1, "Connect", timed=False), *gc("svc-2", 2, "Login")], login=False)
+    a.filter([*gc("svc-3", 1, "Connect", timed=False), *gc("svc-3", 2, "GetState")],
+             login=False)
+    assert a.depth == 2
+    # the resync is given up (the service released: its ForceLogout still goes)
+    force = gc("svc-2", 3, "ForceLogout", timed=False)
+    assert sent(a.filter([*force, answered("svc-2", 2)], login=False)) == ["svc-2:ForceLogout"]
+    # the probe's service is released: nothing of it is sent
+    assert a.filter([answered("svc-3", 2)], login=False) == []
+    assert a.depth == 0
+    assert sent(a.filter([answered("svc-1", 1)], login=False)) == []

@@ -42,7 +42,7 @@ def test_a_gateway_stalled_for_seconds_keeps_its_broker_link(
 async def stall_and_resume(port: int, pid: int) -> None:
     desk = await Desk.open(port)
     await desk.service("5001")
-    await wait_gc(desk, "5001")
+    await wait_gc(desk, "5001")  # 5001 is logged in before the stall
     await asyncio.sleep(1.5)  # the broker's beats after a quiet second, as in production
     os.kill(pid, signal.SIGSTOP)
     try:
@@ -50,6 +50,10 @@ async def stall_and_resume(port: int, pid: int) -> None:
     finally:
         os.kill(pid, signal.SIGCONT)
     await asyncio.sleep(4.0)  # past the gateway's own 3 s watch on the broker
+    # the agent logged in before keeps working: its command reaches the GC and is answered
+    assert (await desk.invoke("5001", "ChangeReadyState", "r")) == {"code": 0}
+    await desk.until(lambda: "EventAgentReady" in desk.events("5001"), 30, "5001 Ready")
+    assert desk.errors("5001") == []
     await desk.service("5002")
     r = await desk.log_in("5002")
     assert r["code"] == 0, r
