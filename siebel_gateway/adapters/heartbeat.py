@@ -23,6 +23,7 @@ for the gateway's own stall (:class:`Connection12`).
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Any
 
@@ -85,27 +86,32 @@ class Connection12(stomp.Connection12):  # type: ignore[misc]
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The receiver thread sets the last beat while the heart-beat thread reads and moves
+        # it forward: one lock, so a newer beat is never overwritten by an older one.
+        self.__dict__["_sgw_lock"] = threading.Lock()
         super().__init__(*args, **kwargs)
         _collapse_beats(self.transport)
 
     @property
     def received_heartbeat(self) -> float | None:
-        last: float | None = self.__dict__.get("_sgw_received")
-        now = time.monotonic()
-        seen = self.__dict__.get("_sgw_seen", now)
-        self.__dict__["_sgw_seen"] = now
         sleeps = [x for x in (getattr(self, "send_sleep", 0), getattr(self, "receive_sleep", 0))
                   if x]
-        excess = now - seen - (min(sleeps) if sleeps else 0.0) - STALL_SLACK
-        if last is not None and sleeps and excess > 0:
-            last = min(now, last + excess)
-            self.__dict__["_sgw_received"] = last
-        return last
+        with self.__dict__["_sgw_lock"]:
+            last: float | None = self.__dict__.get("_sgw_received")
+            now = time.monotonic()
+            seen = self.__dict__.get("_sgw_seen", now)
+            self.__dict__["_sgw_seen"] = now
+            excess = now - seen - (min(sleeps) if sleeps else 0.0) - STALL_SLACK
+            if last is not None and sleeps and excess > 0:
+                last = min(now, last + excess)
+                self.__dict__["_sgw_received"] = last
+            return last
 
     @received_heartbeat.setter
     def received_heartbeat(self, value: float | None) -> None:
-        self.__dict__["_sgw_received"] = value
-        self.__dict__["_sgw_seen"] = time.monotonic()
+        with self.__dict__["_sgw_lock"]:
+            self.__dict__["_sgw_received"] = value
+            self.__dict__["_sgw_seen"] = time.monotonic()
 
 
 def _collapse_beats(transport: Any) -> None:
