@@ -11,34 +11,24 @@ from twisted.internet.task import Clock
 
 from siebel_gateway.adapters.duplex_service import DuplexService
 from siebel_gateway.adapters.memory_link import MemoryBroker
-from siebel_gateway.core.duplex import DuplexGateway, duplex_client_destination
+from siebel_gateway.core.duplex import DuplexGateway
 from siebel_gateway.core.gcs import Mode
 from siebel_gateway.core.scs_wire import Request, parse_line
-from siebel_gateway.gc.codec import GcCodec
-from siebel_gateway.simulator.data import sample_data
-from siebel_gateway.simulator.model import FinesseModel
-from siebel_gateway.simulator.runner import SimulatorRunner
 
-from ..core.driver import CATALOG, DIALECT
-
-QUEUES = ("Connector1", "Connector2")
+from ..core.driver import CATALOG
+from ..duplex_rig import duplex_codecs, two_gcs
 
 
 def test_each_gc_on_its_own_broker_and_a_broker_loss_moves_its_agents() -> None:
     clock = Clock()
     clock.advance(1_700_000_000)
     brokers = [MemoryBroker(clock), MemoryBroker(clock)]
-    codecs = [GcCodec(DIALECT, queue=q, client_destination=duplex_client_destination("gw", q))
-              for q in QUEUES]
+    codecs = duplex_codecs()
     core = DuplexGateway(codecs, CATALOG, mode=Mode.ACTIVE_PASSIVE)
     links = [b.link() for b in brokers]
     service = DuplexService(core, links, clock, wall=clock.seconds)
     # one Finesse behind two GCs, each GC on its own broker
-    model = FinesseModel(sample_data(), codecs[0], now=clock.seconds)
-    sims = [SimulatorRunner(model, b.link(), codecs[0], clock, queue=q, queues=(q,))
-            for b, q in zip(brokers, QUEUES, strict=True)]
-    for sim in sims:
-        sim.link.start()
+    _model, _sims = two_gcs(clock, brokers, codecs[0])
     service.start()
     clock.advance(0)
     assert [t.status.value for t in core.gcs.tracks] == ["IN_SERVICE", "IN_SERVICE"]

@@ -14,22 +14,18 @@ from twisted.internet.task import Clock
 from siebel_gateway.adapters.duplex_service import DuplexService
 from siebel_gateway.adapters.memory_link import MemoryBroker
 from siebel_gateway.cli import main
-from siebel_gateway.core.duplex import DuplexGateway, duplex_client_destination
+from siebel_gateway.core.duplex import DuplexGateway
 from siebel_gateway.core.gateway import GatewayOptions
 from siebel_gateway.core.gcs import Mode
 from siebel_gateway.core.scs_wire import Request, parse_line
-from siebel_gateway.gc.codec import GcCodec
-from siebel_gateway.simulator.data import sample_data
-from siebel_gateway.simulator.model import FinesseModel
-from siebel_gateway.simulator.runner import SimulatorRunner
 from siebel_gateway.trace.config import trace_config
 from siebel_gateway.trace.duplex import duplex_config
 from siebel_gateway.trace.record import TraceWriter
 from siebel_gateway.trace.replay import load_trace, replay
 
-from ..core.driver import CATALOG, DIALECT
+from ..core.driver import CATALOG
+from ..duplex_rig import QUEUES, duplex_codecs, two_gcs
 
-QUEUES = ("Connector1", "Connector2")
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "traces" / "duplex-gc-down.jsonl"
 
 
@@ -39,8 +35,7 @@ def two_brokers_day(path: Path) -> DuplexGateway:
     clock = Clock()
     clock.advance(1_700_000_000)
     brokers = [MemoryBroker(clock), MemoryBroker(clock)]
-    codecs = [GcCodec(DIALECT, queue=q, client_destination=duplex_client_destination("gw", q))
-              for q in QUEUES]
+    codecs = duplex_codecs()
     options = GatewayOptions(heartbeat=1.0)
     core = DuplexGateway(codecs, CATALOG, options, mode=Mode.ACTIVE_PASSIVE,
                          missed_heartbeats=2)
@@ -48,11 +43,7 @@ def two_brokers_day(path: Path) -> DuplexGateway:
         codec=codecs[0], options=options, secure_password=False, duplex=duplex_config(core)))
     links = [b.link() for b in brokers]
     service = DuplexService(core, links, clock, wall=clock.seconds, tap=tap)
-    model = FinesseModel(sample_data(), codecs[0], now=clock.seconds)
-    sims = [SimulatorRunner(model, b.link(), codecs[0], clock, queue=q, queues=(q,))
-            for b, q in zip(brokers, QUEUES, strict=True)]
-    for sim in sims:
-        sim.link.start()
+    model, sims = two_gcs(clock, brokers, codecs[0])
     service.start()
     clock.advance(0)
 
